@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the kexec-metadata harness.  Sourced, never run.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+CACHE=${KMD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kexec-metadata}
+LOGS=$BUILD/logs
+TREE=$BUILD/linux
+STOCK_TREE=$BUILD/linux-stock
+IMAGES=$BUILD/images
+export TOP BUILD CACHE LOGS TREE STOCK_TREE IMAGES
+
+# Fixed identity and date: the base commit hash only depends on the source.
+KMD_NAME="kexec-metadata developers"
+KMD_EMAIL="kexec-metadata@example.org"
+KMD_DATE="2026-01-01T00:00:00+00:00"
+
+# shellcheck source=../base.conf
+. "$TOP/base.conf"
+
+say()  { printf '%s\n' "$*"; }
+info() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Run git with our fixed identity.
+kgit() {
+	GIT_AUTHOR_NAME=$KMD_NAME GIT_AUTHOR_EMAIL=$KMD_EMAIL \
+	GIT_COMMITTER_NAME=$KMD_NAME GIT_COMMITTER_EMAIL=$KMD_EMAIL \
+		git "$@"
+}
+
+# need_space DIR MIB: refuse to start a step that would fill the disk.
+need_space() {
+	local dir=$1 mib=$2 avail
+	mkdir -p "$dir"
+	avail=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
+	if [ "${avail:-0}" -lt "$mib" ]; then
+		die "only ${avail} MiB free under $dir, this step needs about $mib MiB; free some space (e.g. make clean, or rm -rf $CACHE) and retry"
+	fi
+}
+
+# need_cmd CMD PACKAGE...: fail with the package that provides CMD.
+need_cmd() {
+	local cmd=$1
+	shift
+	command -v "$cmd" >/dev/null 2>&1 && return 0
+	die "'$cmd' not found; install it with: apt-get install $*  (or run 'make deps' as root)"
+}
+
+nproc_jobs() { nproc 2>/dev/null || echo 2; }
+
+# elapsed START: seconds since START (from $SECONDS).
+elapsed() { echo "$((SECONDS - $1))s"; }
+
+# Cross compiler prefix for an architecture, empty for the host.
+cross_compile() {
+	case $1 in
+	x86_64) [ "$(uname -m)" = x86_64 ] || echo x86_64-linux-gnu- ;;
+	arm64) [ "$(uname -m)" = aarch64 ] || echo aarch64-linux-gnu- ;;
+	*) die "unknown architecture '$1' (use x86_64 or arm64)" ;;
+	esac
+}
+
+kimage() {
+	case $1 in
+	x86_64) echo arch/x86/boot/bzImage ;;
+	arm64) echo arch/arm64/boot/Image ;;
+	esac
+}

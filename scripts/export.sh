@@ -26,10 +26,13 @@ git -C "$TREE" -c core.abbrev=12 -c diff.renames=true format-patch -q \
 cover=$(ls "$tmp"/0000-*.patch)
 if [ -f "$TOP/cover.txt" ]; then
 	subject=$(head -n 1 "$TOP/cover.txt")
-	python3 - "$cover" "$TOP/cover.txt" "$subject" <<'EOF'
+	python3 - "$cover" "$TOP/cover.txt" "$subject" "$(git -C "$TREE" log -1 --format=%aD)" <<'EOF'
+import re
 import sys
-path, body_path, subject = sys.argv[1:]
+path, body_path, subject, date = sys.argv[1:]
 text = open(path).read()
+# Stable output: the cover letter carries the date of the last commit.
+text = re.sub(r"^Date: .*$", "Date: " + date, text, count=1, flags=re.M)
 body = open(body_path).read().split("\n", 1)[1].strip("\n")
 text = text.replace("*** SUBJECT HERE ***", subject)
 text = text.replace("*** BLURB HERE ***", body)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every test, one line per stage, then
+#   check: N passed, M failed[, K skipped]
+# A failing stage prints the tail of its log; all logs stay in build/logs/.
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+set +e
+
+passed=0 failed=0 skipped=0
+mkdir -p "$LOGS"
+T0=$SECONDS
+
+# stage NAME COMMAND...: exit 0 passes, 4 (KSFT_SKIP) skips, anything else
+# fails.
+stage() {
+	local name=$1 log=$LOGS/check-$1.log start=$SECONDS rc
+	shift
+	printf 'stage %-24s ' "$name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	case $rc in
+	0) passed=$((passed + 1)); printf 'PASS  (%ss)\n' "$((SECONDS - start))" ;;
+	4) skipped=$((skipped + 1)); printf 'SKIP  (%ss) %s\n' "$((SECONDS - start))" "$(tail -n 1 "$log")" ;;
+	*) failed=$((failed + 1)); printf 'FAIL  (%ss), log: %s\n' "$((SECONDS - start))" "$log"
+	   tail -n 25 "$log" | sed 's/^/    | /' ;;
+	esac
+	return $rc
+}
+
+finish() {
+	local s=""
+	[ "$skipped" -gt 0 ] && s=", $skipped skipped"
+	say "total time $((SECONDS - T0))s; logs in build/logs/"
+	say "check: $passed passed, $failed failed$s"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+selftest() {
+	local mode=$1 arch=$2 target accel
+	shift 2
+	target=$([ "$arch" = arm64 ] && echo aarch64 || echo x86_64)
+	accel=$("$TOP/scripts/accel.sh" "$arch") || return 1
+	CROSS_COMPILE=$(cross_compile "$arch") \
+		"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m "$mode" -t "$target" \
+		-a "$accel" -l "$LOGS" -k "$IMAGES/kmd-$arch" "$@"
+}
+
+"$TOP/scripts/deps.sh" install || finish
+stage apply "$TOP/scripts/tree.sh" || finish
+stage checkpatch "$TOP/scripts/static.sh" checkpatch
+stage kernel-doc "$TOP/scripts/static.sh" kernel-doc
+stage shellcheck "$TOP/scripts/static.sh" shellcheck
+stage build-kmd-x86_64 "$TOP/scripts/build-kernel.sh" kmd x86_64
+stage build-stock-x86_64 "$TOP/scripts/build-kernel.sh" stock x86_64
+stage build-xabi-x86_64 "$TOP/scripts/build-kernel.sh" xabi x86_64
+stage build-kmd-arm64 "$TOP/scripts/build-kernel.sh" kmd arm64
+stage w1-sparse "$TOP/scripts/static.sh" warnings
+stage kunit-x86_64 "$TOP/scripts/kunit.sh" x86_64
+stage selftest-chain-x86_64 selftest chain x86_64 -n 6
+stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
+stage selftest-chain-arm64 selftest chain arm64 -n 5
+stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
+stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"
+finish

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.sh ARCH: run the kexec-metadata KUnit suite with the kernel's own
+# kunit.py, from build/linux, with a persistent build directory.
+#
+# kunit.py always asks QEMU for KVM first.  Where KVM does not work (see
+# accel.sh), /dev/kvm is hidden from it in a private mount namespace so that
+# QEMU falls back to TCG instead of hanging.
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+arch=${1:-x86_64}
+args=(run --arch="$arch" --kunitconfig=kernel/liveupdate
+      --build_dir="$BUILD/kunit-$arch" --jobs="$(nproc_jobs)" --timeout=600)
+[ "$arch" = arm64 ] && args+=(--cross_compile=aarch64-linux-gnu-)
+command -v ccache >/dev/null 2>&1 && [ "$arch" = x86_64 ] &&
+	args+=(--make_options="CC=ccache gcc")
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+
+cd "$TREE"
+accel=tcg
+[ "$arch" = x86_64 ] && accel=$("$TOP/scripts/accel.sh" x86_64)
+if [ "$accel" = kvm ] || [ ! -e /dev/kvm ]; then
+	exec python3 tools/testing/kunit/kunit.py "${args[@]}"
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	exec unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh \
+		python3 tools/testing/kunit/kunit.py "${args[@]}"
+fi
+exec unshare -rm sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh \
+	python3 tools/testing/kunit/kunit.py "${args[@]}" ||
+	die "cannot hide the unusable /dev/kvm from kunit.py (needs root or user namespaces)"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# static.sh checkpatch|kernel-doc|warnings|shellcheck: the static checks of
+# make check, all with the kernel's own tools.
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# checkpatch findings that are accepted, with the reason in README.md:
+# "patch-file-glob TYPE".
+CHECKPATCH_EXCEPTIONS=(
+	# new selftest files; tools/testing/selftests/kho/ is already listed
+	# under KEXEC HANDOVER (KHO) in MAINTAINERS
+	"*selftests-kho-add-a-kexec-metadata-chain-test.patch FILE_PATH_CHANGES"
+)
+
+# Source files the series touches (C files and headers).
+touched() {
+	git -C "$TREE" diff --name-only --diff-filter=AM base..HEAD -- '*.c' '*.h' |
+		grep -v '^tools/' || true
+}
+
+run_checkpatch() {
+	local p ignore e bad=0
+	for p in "$TOP"/patches/[0-9]*.patch; do
+		case $p in */0000-*) continue ;; esac
+		ignore=()
+		for e in "${CHECKPATCH_EXCEPTIONS[@]}"; do
+			# shellcheck disable=SC2053
+			[[ $p == ${e% *} ]] && ignore+=(--ignore "${e#* }")
+		done
+		if ! "$TREE/scripts/checkpatch.pl" --strict --no-signoff --no-tree --quiet \
+			--show-types "${ignore[@]}" "$p"; then
+			say "checkpatch: $(basename "$p") has findings"
+			bad=1
+		else
+			say "checkpatch: $(basename "$p"): clean"
+		fi
+	done
+	return $bad
+}
+
+run_kernel_doc() {
+	local files out
+	mapfile -t files < <(touched)
+	[ ${#files[@]} -gt 0 ] || return 0
+	out=$(cd "$TREE" && scripts/kernel-doc -none -Wall "${files[@]}" 2>&1)
+	say "kernel-doc -none -Wall ${files[*]}"
+	[ -z "$out" ] || { say "$out"; return 1; }
+}
+
+# W=1 and sparse on the directories we touch, ours against stock: the set of
+# warnings (file and message, without line numbers) must not grow.
+warnings() {
+	local flavor=$1 sparse=$2 dir obj log
+	obj=$BUILD/kbuild/$([ "$flavor" = kmd ] && echo linux || echo linux-stock)-x86_64
+	log=$LOGS/warnings-$flavor.log
+	for dir in kernel/liveupdate; do
+		rm -f "$obj/$dir"/*.o
+		"$TOP/scripts/build-kernel.sh" "$flavor" x86_64 W=1 C=1 CHECK="$sparse" "$dir/" >"$log" 2>&1 ||
+			{ tail -n 20 "$log"; return 1; }
+	done
+	grep -E '(warning|error):' "$log" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u
+}
+
+run_warnings() {
+	local sparse ours stock new
+	sparse=$("$TOP/scripts/fetch-base.sh" sparse)
+	stock=$(warnings stock "$sparse")
+	ours=$(warnings kmd "$sparse")
+	say "W=1 C=1 warnings on stock: $(grep -c . <<<"$stock" || true), with the series: $(grep -c . <<<"$ours" || true)"
+	new=$(comm -13 <(echo "$stock") <(echo "$ours"))
+	[ -z "$new" ] || { say "new warnings:"; say "$new"; return 1; }
+}
+
+run_shellcheck() {
+	need_cmd shellcheck shellcheck
+	(cd "$TOP" && shellcheck -x -P scripts scripts/*.sh .ci/run) &&
+		(cd "$TREE/tools/testing/selftests/kho" && shellcheck -x -P ../kselftest kexec_metadata.sh) &&
+		say "shellcheck: clean"
+}
+
+case ${1:-} in
+checkpatch) run_checkpatch ;;
+kernel-doc) run_kernel_doc ;;
+warnings) run_warnings ;;
+shellcheck) run_shellcheck ;;
+*) die "usage: static.sh checkpatch|kernel-doc|warnings|shellcheck" ;;
+esac

@@ -46,6 +46,8 @@ log=$LOGS/build-$flavor-$arch.log
 cc=${cross}gcc
 if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	# Paths relative to the checkout: another clone hits the same cache.
+	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
 	cc="ccache $cc"
 fi
 mk=(make -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc"

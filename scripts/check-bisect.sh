@@ -21,7 +21,7 @@ mkdir -p "$obj" "$LOGS"
 cross=$(cross_compile "$arch")
 cc=${cross}gcc
 command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
 mk=(make -C "$wt" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" LOCALVERSION= -j"$(nproc_jobs)")
 
 { cat "$TOP/configs/common.config" "$TOP/configs/$arch.config"

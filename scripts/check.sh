@@ -39,6 +39,7 @@ finish() {
 	exit
 }
 
+# shellcheck disable=SC2317 # called through stage()
 selftest() {
 	local mode=$1 arch=$2 target accel
 	shift 2

@@ -77,7 +77,7 @@ apt_setup() {
 fetch_deb() {
 	local ver=$BASE_VERSION avail deb
 	mkdir -p "$CACHE/debs"
-	deb=$(ls "$CACHE/debs/${BASE_PACKAGE}_${ver//:/%3a}"_*.deb 2>/dev/null | head -n 1 || true)
+	deb=$(first_match "$CACHE/debs/${BASE_PACKAGE}_${ver//:/%3a}"_*.deb || true)
 	if [ -n "$deb" ] && [ "$(sha256sum "$deb" | cut -d' ' -f1)" = "$BASE_SHA256" ]; then
 		echo "$deb"
 		return
@@ -95,7 +95,8 @@ fetch_deb() {
 	local start=$SECONDS
 	(cd "$CACHE/debs" && apt_private apt-get -q download "$BASE_PACKAGE=$ver") >"$CACHE/debs/download.log" 2>&1 ||
 		{ tail -n 5 "$CACHE/debs/download.log" >&2; die "download of $BASE_PACKAGE $ver failed (log: $CACHE/debs/download.log)"; }
-	deb=$(ls "$CACHE/debs/${BASE_PACKAGE}_${ver//:/%3a}"_*.deb | head -n 1)
+	deb=$(first_match "$CACHE/debs/${BASE_PACKAGE}_${ver//:/%3a}"_*.deb) ||
+		die "apt-get download left no .deb in $CACHE/debs"
 	if [ "$ver" = "$BASE_VERSION" ]; then
 		local sum
 		sum=$(sha256sum "$deb" | cut -d' ' -f1)
@@ -122,7 +123,8 @@ unpack() {
 	case $what in
 	*.deb)
 		dpkg-deb -x "$what" "$dest.tmp/deb"
-		tarball=$(ls "$dest.tmp"/deb/usr/src/linux-source-*.tar.* | head -n 1)
+		tarball=$(first_match "$dest.tmp"/deb/usr/src/linux-source-*.tar.*) ||
+			die "$what holds no linux-source tarball"
 		;;
 	*) tarball=$what ;;
 	esac
@@ -190,7 +192,8 @@ fetch_sparse() {
 	rm -rf "$dir" && mkdir -p "$dir/src"
 	(cd "$dir/src" && apt_private apt-get -q source --download-only sparse) >"$dir/fetch.log" 2>&1 ||
 		{ tail -n 5 "$dir/fetch.log" >&2; die "cannot fetch sparse's source package (log: $dir/fetch.log)"; }
-	tarball=$(ls "$dir"/src/sparse_*.orig.tar.* | head -n 1)
+	tarball=$(first_match "$dir"/src/sparse_*.orig.tar.*) ||
+		die "no sparse source tarball in $dir/src"
 	tar -xf "$tarball" -C "$dir/src"
 	make -C "$dir"/src/sparse-*/ -j"$(nproc_jobs)" sparse >"$dir/build.log" 2>&1 ||
 		{ tail -n 5 "$dir/build.log" >&2; die "building sparse failed (log: $dir/build.log)"; }

@@ -18,6 +18,7 @@ args=(run --arch="$arch" --kunitconfig=kernel/liveupdate
 command -v ccache >/dev/null 2>&1 && [ "$arch" = x86_64 ] &&
 	args+=(--make_options="CC=ccache gcc")
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
 
 cd "$TREE"
 accel=tcg

@@ -16,7 +16,7 @@ export TOP BUILD CACHE LOGS TREE STOCK_TREE IMAGES
 # Fixed identity and date: the base commit hash only depends on the source.
 KMD_NAME="kexec-metadata developers"
 KMD_EMAIL="kexec-metadata@example.org"
-KMD_DATE="2026-01-01T00:00:00+00:00"
+export KMD_DATE="2026-01-01T00:00:00+00:00"
 
 # shellcheck source=../base.conf
 . "$TOP/base.conf"
@@ -49,6 +49,15 @@ need_cmd() {
 	shift
 	command -v "$cmd" >/dev/null 2>&1 && return 0
 	die "'$cmd' not found; install it with: apt-get install $*  (or run 'make deps' as root)"
+}
+
+# first_match GLOB...: the first existing path among the expanded globs.
+first_match() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
 }
 
 nproc_jobs() { nproc 2>/dev/null || echo 2; }

@@ -41,27 +41,34 @@ run_checkpatch() {
 	return $bad
 }
 
+# kernel-doc on every touched file: no warning that the base does not have.
 run_kernel_doc() {
-	local files out
+	local files=() base_files=() f ours stock new
 	mapfile -t files < <(touched)
 	[ ${#files[@]} -gt 0 ] || return 0
-	out=$(cd "$TREE" && scripts/kernel-doc -none -Wall "${files[@]}" 2>&1)
+	for f in "${files[@]}"; do
+		[ -f "$STOCK_TREE/$f" ] && base_files+=("$f")
+	done
+	ours=$(cd "$TREE" && scripts/kernel-doc -none -Wall "${files[@]}" 2>&1 | sort -u)
+	stock=$(cd "$STOCK_TREE" && [ ${#base_files[@]} -gt 0 ] &&
+		scripts/kernel-doc -none -Wall "${base_files[@]}" 2>&1 | sort -u)
 	say "kernel-doc -none -Wall ${files[*]}"
-	[ -z "$out" ] || { say "$out"; return 1; }
+	say "warnings on the base: $(grep -c . <<<"$stock" || true), with the series: $(grep -c . <<<"$ours" || true)"
+	new=$(comm -13 <(sed -E 's/:[0-9]+ / /' <<<"$stock" | sort -u) <(sed -E 's/:[0-9]+ / /' <<<"$ours" | sort -u))
+	[ -z "$new" ] || { say "new kernel-doc warnings:"; say "$new"; return 1; }
 }
 
 # W=1 and sparse on the directories we touch, ours against stock: the set of
 # warnings (file and message, without line numbers) must not grow.
 warnings() {
-	local flavor=$1 sparse=$2 dir obj log
+	local flavor=$1 sparse=$2 obj log
 	obj=$BUILD/kbuild/$([ "$flavor" = kmd ] && echo linux || echo linux-stock)-x86_64
 	log=$LOGS/warnings-$flavor.log
-	for dir in kernel/liveupdate; do
-		rm -f "$obj/$dir"/*.o
-		"$TOP/scripts/build-kernel.sh" "$flavor" x86_64 W=1 C=1 CHECK="$sparse" "$dir/" >"$log" 2>&1 ||
-			{ tail -n 20 "$log"; return 1; }
-	done
-	grep -E '(warning|error):' "$log" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u
+	rm -f "$obj"/kernel/liveupdate/*.o "$obj"/kernel/kexec_core.o
+	"$TOP/scripts/build-kernel.sh" "$flavor" x86_64 W=1 C=1 CHECK="$sparse" \
+		kernel/liveupdate/ kernel/kexec_core.o >"$log" 2>&1 ||
+		{ tail -n 20 "$log"; return 1; }
+	{ grep -E '(warning|error):' "$log" || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u
 }
 
 run_warnings() {

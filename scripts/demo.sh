@@ -7,6 +7,7 @@
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+shopt -s extglob
 
 HOPS=${HOPS:-4}
 start=$SECONDS
@@ -36,12 +37,13 @@ while IFS= read -r l; do
 		if [ "$hop" -eq 0 ]; then
 			say "  kernel:    (cold boot: no exec-from line)"
 		else
-			printf '%s\n' "${klines[@]}"
+			[ ${#klines[@]} -gt 0 ] && printf '%s\n' "${klines[@]}"
 		fi
 		klines=()
 		;;
-	*"KHO: exec from"* | *kexec-metadata*) klines+=("  kernel:    ${l#*] }") ;;
-	"kmd-check "*" ok: /sys"*) say "  userspace: ${l#*ok: }" ;;
+	"["*"] KHO: exec from"* | "["*"] KHO: previous kernel"* | "["*"] KHO: kexec chain"* | \
+	"["*"]"*kexec-metadata*) klines+=("  kernel:    $l") ;;
+	"kmd-check "*" ok: "@(status|kexec_count|history|previous_)*) say "  userspace: ${l#*ok: }" ;;
 	"kmd-check "*" ok: outgoing"*) say "  handover:  ${l#*ok: }" ;;
 	"kmd-check "*FAIL*) say "  FAILED:    ${l#*FAIL: }" ;;
 	esac

@@ -1,45 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check-bisect: build the test kernel after every patch of the series,
-# in a worktree of its own (build/linux-bisect) so that build/linux and its
-# objects stay untouched.  The first build is cold, the rest incremental.
-# With KUNIT=1 the KUnit test is built as well (CONFIG_KUNIT=y).
+# make check-bisect: build the x86_64 test kernel after every patch of the
+# series, and kernel/liveupdate/ with W=1.
+#
+# It walks build/linux itself, in the build directory of our kernel, so each
+# step only recompiles what the patch touched (a minute or less), and puts
+# build/linux back on its branch at the end.  build/linux must be clean.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-arch=${ARCH:-x86_64}
 "$TOP/scripts/tree.sh"
-wt=$BUILD/linux-bisect
-obj=$BUILD/kbuild/bisect-$arch
-if [ ! -e "$wt/.git" ]; then
-	git -C "$TREE" worktree prune
-	git -C "$TREE" worktree add -q --detach "$wt" base
-fi
-mkdir -p "$obj" "$LOGS"
-cross=$(cross_compile "$arch")
-cc=${cross}gcc
-command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
-mk=(make -C "$wt" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" LOCALVERSION= -j"$(nproc_jobs)")
-
-{ cat "$TOP/configs/common.config" "$TOP/configs/$arch.config"
-  echo 'CONFIG_LOCALVERSION="-bisect"'
-  echo 'CONFIG_KUNIT=y'
-  echo 'CONFIG_KEXEC_METADATA_KUNIT_TEST=y'
-} >"$obj/.config"
+[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
+	die "build/linux has uncommitted changes; commit or drop them first"
+branch=$(git -C "$TREE" symbolic-ref -q --short HEAD) || die "build/linux is not on a branch"
+trap 'git -C "$TREE" checkout -q "$branch"' EXIT
+mkdir -p "$LOGS"
 
 fail=0
 for c in $(git -C "$TREE" rev-list --reverse base..HEAD); do
 	subject=$(git -C "$TREE" log -1 --format=%s "$c")
-	git -C "$wt" checkout -q --detach "$c"
+	git -C "$TREE" checkout -q --detach "$c"
 	log=$LOGS/bisect-$(git -C "$TREE" rev-parse --short "$c").log
 	start=$SECONDS
-	if "${mk[@]}" olddefconfig >"$log" 2>&1 &&
-	   "${mk[@]}" W=1 "$(basename "$(kimage "$arch")")" >>"$log" 2>&1; then
-		if grep -q 'kernel/liveupdate/.*warning:' "$log"; then
-			say "FAIL  $subject: new W=1 warnings, see $log"
+	if "$TOP/scripts/build-kernel.sh" kmd x86_64 >"$log" 2>&1 &&
+	   "$TOP/scripts/build-kernel.sh" kmd x86_64 W=1 kernel/liveupdate/ >>"$log" 2>&1; then
+		if grep -q 'liveupdate/.*warning:' "$log"; then
+			say "FAIL  $subject: W=1 warnings, see $log"
 			fail=1
 		else
 			say "ok    $subject ($((SECONDS - start))s)"
@@ -50,4 +38,7 @@ for c in $(git -C "$TREE" rev-list --reverse base..HEAD); do
 		fail=1
 	fi
 done
+git -C "$TREE" checkout -q "$branch"
+trap - EXIT
+"$TOP/scripts/build-kernel.sh" kmd x86_64 >/dev/null
 exit $fail

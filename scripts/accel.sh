@@ -20,6 +20,11 @@ if [ -f "$cache" ] && [ "$(cat "$cache")" != "" ]; then
 	exit 0
 fi
 target=$([ "$arch" = arm64 ] && echo aarch64 || echo x86_64)
+if [ "$target" != "$(uname -m)" ]; then
+	# KVM never runs a guest of another architecture.
+	echo tcg | tee "$cache"
+	exit 0
+fi
 kernel=$IMAGES/kmd-$arch
 [ -f "$kernel" ] || kernel=$IMAGES/stock-$arch
 [ -f "$kernel" ] || die "no kernel to probe the accelerator with; run make kernels first"

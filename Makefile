@@ -16,7 +16,7 @@ help:
 	@echo "make kernels       build the test kernels"
 	@echo "make shell         interactive guest with busybox and kexec-tools"
 	@echo "make check-bisect  build after every patch of the series"
-	@echo "make bench         measure ours against stock"
+	@echo "make bench         measure ours against stock (HOPS=21, BENCH_COLD=0 skips the cold check)"
 	@echo "make deps          install missing Debian packages (as root)"
 
 deps:

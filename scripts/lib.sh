@@ -80,3 +80,31 @@ kimage() {
 	arm64) echo arch/arm64/boot/Image ;;
 	esac
 }
+
+# busybox_guest INIT DIR: an x86_64 initramfs in DIR/initrd.cpio with Debian's
+# static busybox, kexec-tools and its libraries, our kernel as /kernel, stock
+# as /kernel-stock, and INIT as /init.  Used by make shell and make bench.
+busybox_guest() {
+	local init=$1 dir=$2 d lib
+	need_cmd busybox busybox-static
+	need_cmd kexec kexec-tools
+	file -L "$(command -v busybox)" | grep -q 'statically linked' ||
+		die "a static busybox is needed: apt-get install busybox-static"
+	rm -rf "$dir" && mkdir -p "$dir"
+	{
+		for d in /bin /sbin /proc /sys /dev /tmp /lib /lib64 /lib/x86_64-linux-gnu; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		echo "file /bin/busybox $(command -v busybox) 0755 0 0"
+		echo "file /sbin/kexec $(command -v kexec) 0755 0 0"
+		ldd "$(command -v kexec)" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' |
+			while read -r lib; do
+				echo "file $lib $(readlink -f "$lib") 0755 0 0"
+			done
+		echo "file /kernel $IMAGES/kmd-x86_64 0644 0 0"
+		echo "file /kernel-stock $IMAGES/stock-x86_64 0644 0 0"
+		echo "file /init $init 0755 0 0"
+	} >"$dir/cpio_list"
+	"$BUILD/kbuild/linux-x86_64/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
+}

@@ -12,8 +12,8 @@
 #    to the "exec from" line, kernel boot time, seconds per hop;
 #  - "cost" starts from stock and adds initcall_debug: what our code costs
 #    (KEXEC_HANDOVER_DEBUG prints the early read and the uptime stamp,
-#    initcall_debug times kmd_init; the guest copies those lines from dmesg), and memory from the KHO
-#    debugfs.
+#    initcall_debug times kmd_init and the guest copies that line from
+#    dmesg), and memory from the KHO debugfs.
 # Then the developer loop: a one-file edit to a chain result, and (unless
 # BENCH_COLD=0) a cold "make check" in a fresh clone with an empty ccache.
 
@@ -25,15 +25,10 @@ BENCH_COLD=${BENCH_COLD:-1}
 if ! [[ "$HOPS" =~ ^[0-9]+$ ]] || ((HOPS < 10)); then
 	die "HOPS=$HOPS: a chain needs at least 10 kexecs to give a median per kernel"
 fi
-need_cmd qemu-system-x86_64 qemu-system-x86
 need_cmd python3 python3
-"$TOP/scripts/tree.sh"
-"$TOP/scripts/build-kernel.sh" kmd x86_64
-"$TOP/scripts/build-kernel.sh" stock x86_64
-accel=$("$TOP/scripts/accel.sh" x86_64)
 dir=$BUILD/bench
-mkdir -p "$LOGS"
 busybox_guest "$TOP/scripts/bench-init" "$dir"
+accel=$("$TOP/scripts/accel.sh" x86_64)
 
 # Prefix every serial line with the host's clock, for seconds per hop.
 stamp() {
@@ -92,9 +87,13 @@ if [[ "$BENCH_COLD" != 0 ]]; then
 	rm -rf "$dir/clone" "$dir/ccache"
 	git clone -q "$TOP" "$dir/clone"
 	start=$SECONDS
-	env -u BUILD CCACHE_DIR="$dir/ccache" make -C "$dir/clone" check >"$LOGS/bench-cold-check.log" 2>&1 || true
+	if env -u BUILD CCACHE_DIR="$dir/ccache" make -C "$dir/clone" check \
+		>"$LOGS/bench-cold-check.log" 2>&1; then
+		rm -rf "$dir/clone" "$dir/ccache"
+	else
+		warn "the cold make check failed; its logs are in $dir/clone/build/logs"
+	fi
 	loop_cold="$(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s, \`$(grep '^check: ' "$LOGS/bench-cold-check.log" | tail -1)\`"
-	rm -rf "$dir/clone" "$dir/ccache"
 fi
 
 machine="$(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(awk '/^MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), host $(uname -r), $(qemu-system-x86_64 --version | head -1)"

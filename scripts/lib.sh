@@ -81,16 +81,21 @@ kimage() {
 	esac
 }
 
-# busybox_guest INIT DIR: an x86_64 initramfs in DIR/initrd.cpio with Debian's
-# static busybox, kexec-tools and its libraries, our kernel as /kernel, stock
-# as /kernel-stock, and INIT as /init.  Used by make shell and make bench.
+# busybox_guest INIT DIR: builds our kernel and stock for x86_64 and an
+# initramfs in DIR/initrd.cpio with Debian's static busybox, kexec-tools and
+# its libraries, our kernel as /kernel, stock as /kernel-stock, and INIT as
+# /init.  Used by make shell and make bench.
 busybox_guest() {
 	local init=$1 dir=$2 d lib
+	need_cmd qemu-system-x86_64 qemu-system-x86
 	need_cmd busybox busybox-static
 	need_cmd kexec kexec-tools
 	file -L "$(command -v busybox)" | grep -q 'statically linked' ||
 		die "a static busybox is needed: apt-get install busybox-static"
-	rm -rf "$dir" && mkdir -p "$dir"
+	"$TOP/scripts/tree.sh"
+	"$TOP/scripts/build-kernel.sh" kmd x86_64
+	"$TOP/scripts/build-kernel.sh" stock x86_64
+	rm -rf "$dir" && mkdir -p "$dir" "$LOGS"
 	{
 		for d in /bin /sbin /proc /sys /dev /tmp /lib /lib64 /lib/x86_64-linux-gnu; do
 			echo "dir $d 0755 0 0"

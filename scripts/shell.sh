@@ -8,15 +8,9 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-need_cmd qemu-system-x86_64 qemu-system-x86
-"$TOP/scripts/tree.sh"
-"$TOP/scripts/build-kernel.sh" kmd x86_64
-"$TOP/scripts/build-kernel.sh" stock x86_64
-accel=$("$TOP/scripts/accel.sh" x86_64)
-
 dir=$BUILD/shell
-mkdir -p "$LOGS"
 busybox_guest "$TOP/scripts/shell-init" "$dir"
+accel=$("$TOP/scripts/accel.sh" x86_64)
 info "starting QEMU ($accel); serial log: $LOGS/shell.serial; leave with Ctrl-a x"
 qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -nographic -nodefaults \
 	-serial mon:stdio -no-reboot -kernel "$IMAGES/kmd-x86_64" -initrd "$dir/initrd.cpio" \

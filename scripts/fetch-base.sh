@@ -140,10 +140,16 @@ unpack() {
 	echo "$dest"
 }
 
+# The version a kernel tree declares; --no-print-directory keeps make's
+# directory messages out of it when this runs under another make.
+kernel_version() {
+	make -s --no-print-directory -C "$1" kernelversion
+}
+
 check_version() {
 	local src=$1 v
 	[ -f "$src/Makefile" ] || die "$src does not look like a kernel tree (no Makefile)"
-	v=$(make -s --no-print-directory -C "$src" kernelversion 2>/dev/null || true)
+	v=$(kernel_version "$src" 2>/dev/null || true)
 	case $v in
 	"$BASE_SERIES" | "$BASE_SERIES".*) ;;
 	*) die "$src is Linux '${v:-unknown}', but the series is against $BASE_SERIES; point LINUX_SRC at a $BASE_SERIES tree" ;;
@@ -166,7 +172,7 @@ make_repo() {
 	local tree commit
 	tree=$(GIT_DIR=$repo git write-tree)
 	commit=$(GIT_DIR=$repo GIT_AUTHOR_DATE=$KMD_DATE GIT_COMMITTER_DATE=$KMD_DATE \
-		kgit commit-tree -m "Linux $(make -s --no-print-directory -C "$src" kernelversion) base ($(basename "$src"))" "$tree")
+		kgit commit-tree -m "Linux $(kernel_version "$src") base ($(basename "$src"))" "$tree")
 	GIT_DIR=$repo git update-ref refs/heads/master "$commit"
 	GIT_DIR=$repo git tag base "$commit"
 	touch "$repo/kmd-ok"

@@ -58,12 +58,12 @@ main() {
 		git clone -q --no-checkout "$repo" "$TREE"
 		git -C "$TREE" tag -f base "$(git --git-dir="$repo" rev-parse base)" >/dev/null
 		git -C "$TREE" checkout -q -B main base
-		# Commits made in the tree carry the project's identity.
-		git -C "$TREE" config user.name "$KMD_NAME"
-		git -C "$TREE" config user.email "$KMD_EMAIL"
 	elif [ "$(git -C "$TREE" rev-parse base)" != "$(git --git-dir="$repo" rev-parse base)" ]; then
 		die "build/linux is based on another base than $repo; move it away (or make distclean) and run make tree again"
 	fi
+	# Commits made in the tree carry the project's identity.
+	git -C "$TREE" config user.name "$KMD_NAME"
+	git -C "$TREE" config user.email "$KMD_EMAIL"
 
 	if [ -z "${FORCE:-}" ]; then
 		if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then

@@ -49,7 +49,7 @@ bench:
 	@$(S)/bench.sh
 
 clean:
-	rm -rf build/kbuild build/images build/logs build/kunit
+	rm -rf build/kbuild build/images build/logs build/kunit-*
 
 distclean:
 	rm -rf build

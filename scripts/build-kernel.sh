@@ -56,6 +56,7 @@ mk=(make -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc"
 configure() {
 	local frag=$obj/kmd.fragment opt
 	cat "$TOP/configs/common.config" "$TOP/configs/$arch.config" >"$frag"
+	[ "$flavor" = kmd ] && cat "$TOP/configs/kmd.config" >>"$frag"
 	echo "CONFIG_LOCALVERSION=\"-$flavor\"" >>"$frag"
 	if [ -f "$obj/.config" ] && [ -f "$obj/kmd.fragment.done" ] &&
 	   cmp -s "$frag" "$obj/kmd.fragment.done"; then

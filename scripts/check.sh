@@ -3,7 +3,9 @@
 #
 # make check: every test, one line per stage, then
 #   check: N passed, M failed[, K skipped]
-# A failing stage prints the tail of its log; all logs stay in build/logs/.
+# A failing stage prints the tail of its log and the command that reruns it
+# alone; all logs stay in build/logs/.  ONLY=stage[,stage...] runs only
+# those stages (the stages they need, such as apply, run first anyway).
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -12,12 +14,18 @@ set +e
 passed=0 failed=0 skipped=0
 mkdir -p "$LOGS"
 T0=$SECONDS
+ONLY=${ONLY:-}
 
 # stage NAME COMMAND...: exit 0 passes, 4 (KSFT_SKIP) skips, anything else
-# fails.
+# fails.  With ONLY, a stage that is not listed is left out, unless later
+# stages need it: deps, apply and the kernel builds (incremental) always run.
 stage() {
 	local name=$1 log=$LOGS/check-$1.log start=$SECONDS rc
 	shift
+	if [ -n "$ONLY" ] && [[ ",$ONLY,deps,apply," != *",$name,"* ]] &&
+	   [[ $name != build-* ]]; then
+		return 0
+	fi
 	printf 'stage %-24s ' "$name"
 	"$@" >"$log" 2>&1
 	rc=$?
@@ -25,7 +33,8 @@ stage() {
 	0) passed=$((passed + 1)); printf 'PASS  (%ss)\n' "$((SECONDS - start))" ;;
 	4) skipped=$((skipped + 1)); printf 'SKIP  (%ss) %s\n' "$((SECONDS - start))" "$(tail -n 1 "$log")" ;;
 	*) failed=$((failed + 1)); printf 'FAIL  (%ss), log: %s\n' "$((SECONDS - start))" "$log"
-	   tail -n 25 "$log" | sed 's/^/    | /' ;;
+	   tail -n 25 "$log" | sed 's/^/    | /'
+	   printf '    rerun alone: make check ONLY=%s\n' "$name" ;;
 	esac
 	return $rc
 }
@@ -50,19 +59,21 @@ selftest() {
 		-a "$accel" -l "$LOGS" -k "$IMAGES/kmd-$arch" "$@"
 }
 
-"$TOP/scripts/deps.sh" install || finish
+stage deps "$TOP/scripts/deps.sh" install || finish
 stage apply "$TOP/scripts/tree.sh" || finish
 stage checkpatch "$TOP/scripts/static.sh" checkpatch
 stage kernel-doc "$TOP/scripts/static.sh" kernel-doc
 stage shellcheck "$TOP/scripts/static.sh" shellcheck
+stage harness-gate "$TOP/scripts/test-gate.sh"
 stage build-kmd-x86_64 "$TOP/scripts/build-kernel.sh" kmd x86_64
 stage build-stock-x86_64 "$TOP/scripts/build-kernel.sh" stock x86_64
 stage build-xabi-x86_64 "$TOP/scripts/build-kernel.sh" xabi x86_64
 stage build-kmd-arm64 "$TOP/scripts/build-kernel.sh" kmd arm64
 stage w1-sparse "$TOP/scripts/static.sh" warnings
-stage kunit-x86_64 "$TOP/scripts/kunit.sh" x86_64
-stage selftest-chain-x86_64 selftest chain x86_64 -n 6
+stage kunit-um "$TOP/scripts/kunit.sh" um
+stage selftest-chain-x86_64 selftest chain x86_64 -n 10
 stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
+stage selftest-corrupt-x86_64 selftest corrupt x86_64 -n 3
 stage selftest-chain-arm64 selftest chain arm64 -n 5
 stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
 stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"

@@ -44,7 +44,7 @@ while IFS= read -r l; do
 		;;
 	"["*"] KHO: exec from"* | "["*"] KHO: previous kernel"* | "["*"] KHO: kexec chain"* | \
 	"["*"]"*kexec-metadata*) klines+=("  kernel:    $l") ;;
-	"kmd-check "*" ok: "@(status|kexec_count|history|previous_)*) say "  userspace: ${l#*ok: }" ;;
+	"kmd-check "*" ok: "@(count|present|valid|format|release|damaged|boot_id|taint|build_id|uptime_ns|history)*) say "  userspace: ${l#*ok: }" ;;
 	"kmd-check "*" ok: outgoing"*) say "  handover:  ${l#*ok: }" ;;
 	"kmd-check "*FAIL*) say "  FAILED:    ${l#*FAIL: }" ;;
 	esac

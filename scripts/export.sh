@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make export: regenerate patches/ from base..HEAD of build/linux.  The
-# cover letter (0000) is kept from patches/cover.txt: its first line is the
-# subject, the rest the body.  Output is stable: exporting twice without a
-# change leaves git status clean.
+# cover letter (0000) is filled from cover.txt (first line the subject, the
+# rest the body), with To/Cc from scripts/get_maintainer.pl.  SERIES_VERSION
+# (default in base.conf) sets "[PATCH vN ...]".  Output is stable:
+# exporting twice without a change leaves git status clean.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,19 +21,30 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git -C "$TREE" -c core.abbrev=12 -c diff.renames=true format-patch -q \
 	--numbered --cover-letter --no-signature --zero-commit --base=base \
-	--subject-prefix=PATCH -o "$tmp" base..HEAD
+	--subject-prefix="PATCH${SERIES_VERSION:+ v$SERIES_VERSION}" -o "$tmp" base..HEAD
 
-# Fill in the cover letter from cover.txt.
+# Fill in the cover letter from cover.txt, and address it with
+# get_maintainer.pl: maintainers as To, lists and reviewers as Cc.
 cover=$(ls "$tmp"/0000-*.patch)
+maint=$(cd "$TREE" && scripts/get_maintainer.pl --no-git --no-git-fallback \
+	--no-rolestats --no-multiline --separator=', ' --no-l --no-r "$tmp"/0[0-9][0-9][1-9]-*.patch) ||
+	die "scripts/get_maintainer.pl failed in $TREE"
+lists=$(cd "$TREE" && scripts/get_maintainer.pl --no-git --no-git-fallback \
+	--no-rolestats --no-multiline --separator=', ' --no-m "$tmp"/0[0-9][0-9][1-9]-*.patch) ||
+	die "scripts/get_maintainer.pl failed in $TREE"
 if [ -f "$TOP/cover.txt" ]; then
 	subject=$(head -n 1 "$TOP/cover.txt")
-	python3 - "$cover" "$TOP/cover.txt" "$subject" "$(git -C "$TREE" log -1 --format=%aD)" <<'EOF'
+	python3 - "$cover" "$TOP/cover.txt" "$subject" "$(git -C "$TREE" log -1 --format=%aD)" \
+		"$maint" "$lists" <<'EOF'
 import re
 import sys
-path, body_path, subject, date = sys.argv[1:]
+path, body_path, subject, date, to, cc = sys.argv[1:]
 text = open(path).read()
+# Whoever is in To (maintainers) is not repeated in Cc.
+cc = ", ".join(a for a in cc.split(", ") if a not in to.split(", "))
 # Stable output: the cover letter carries the date of the last commit.
-text = re.sub(r"^Date: .*$", "Date: " + date, text, count=1, flags=re.M)
+text = re.sub(r"^Date: .*$", "Date: " + date + "\nTo: " + to + "\nCc: " + cc,
+              text, count=1, flags=re.M)
 body = open(body_path).read().split("\n", 1)[1].strip("\n")
 text = text.replace("*** SUBJECT HERE ***", subject)
 text = text.replace("*** BLURB HERE ***", body)
@@ -43,4 +55,6 @@ fi
 rm -f "$TOP"/patches/[0-9]*.patch
 mkdir -p "$TOP/patches"
 cp "$tmp"/*.patch "$TOP/patches/"
+# build/linux now holds exactly patches/ (see tree.sh).
+echo "$(cat "$TOP"/patches/[0-9]*.patch | grep -v '^Date: ' | sha256sum | cut -c1-16) $(git -C "$TREE" rev-parse HEAD)" >"$TREE/.git/kmd-series"
 info "exported $n patch(es) + cover letter to patches/"

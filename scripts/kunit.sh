@@ -1,35 +1,38 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kunit.sh ARCH: run the kexec-metadata KUnit suite with the kernel's own
-# kunit.py, from build/linux, with a persistent build directory.
+# kunit.sh [ARCH]: run the kexec-metadata KUnit suite with the kernel's own
+# kunit.py, from build/linux, with a persistent build directory.  ARCH is
+# um (the default, as for kunit.py itself), x86_64 or arm64.
 #
-# kunit.py always asks QEMU for KVM first.  Where KVM does not work (see
-# accel.sh), /dev/kvm is hidden from it in a private mount namespace so that
-# QEMU falls back to TCG instead of hanging.
+# kunit.py asks QEMU for KVM first.  Where KVM does not work (see accel.sh),
+# /dev/kvm is hidden from it in a private mount namespace so that QEMU falls
+# back to TCG instead of hanging.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-arch=${1:-x86_64}
+arch=${1:-um}
 args=(run --arch="$arch" --kunitconfig=kernel/liveupdate
       --build_dir="$BUILD/kunit-$arch" --jobs="$(nproc_jobs)" --timeout=600)
 [ "$arch" = arm64 ] && args+=(--cross_compile=aarch64-linux-gnu-)
-command -v ccache >/dev/null 2>&1 && [ "$arch" = x86_64 ] &&
+command -v ccache >/dev/null 2>&1 && [ "$arch" != arm64 ] &&
 	args+=(--make_options="CC=ccache gcc")
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
 
 cd "$TREE"
+kunit=(python3 tools/testing/kunit/kunit.py "${args[@]}")
 accel=tcg
 [ "$arch" = x86_64 ] && accel=$("$TOP/scripts/accel.sh" x86_64)
-if [ "$accel" = kvm ] || [ ! -e /dev/kvm ]; then
-	exec python3 tools/testing/kunit/kunit.py "${args[@]}"
+# UML runs no QEMU; a working KVM, or none at all, needs no hiding either.
+if [ "$arch" = um ] || [ "$accel" = kvm ] || [ ! -e /dev/kvm ]; then
+	exec "${kunit[@]}"
 fi
+hide=(sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh "${kunit[@]}")
 if [ "$(id -u)" -eq 0 ]; then
-	exec unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh \
-		python3 tools/testing/kunit/kunit.py "${args[@]}"
+	exec unshare -m "${hide[@]}"
 fi
-exec unshare -rm sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh \
-	python3 tools/testing/kunit/kunit.py "${args[@]}" ||
-	die "cannot hide the unusable /dev/kvm from kunit.py (needs root or user namespaces)"
+unshare -rm true 2>/dev/null ||
+	die "cannot hide the unusable /dev/kvm from kunit.py: run as root, or enable user namespaces"
+exec unshare -rm "${hide[@]}"

@@ -6,9 +6,12 @@
 # git am, one commit per patch.  build/linux-stock is a second worktree at
 # base, used to build the stock kernel.
 #
-# Re-running is cheap: a tree that already holds exactly the series is left
-# alone, and re-applying only rewrites the files the series touches, so
-# incremental kernel builds stay incremental.
+# build/linux is rebuilt only when it is missing or when patches/ changed
+# since the last apply or export (a hash in build/linux/.git/kmd-series
+# says which); otherwise it is used as it is, uncommitted edits and
+# unexported commits included, with a note that it differs from patches/.
+# Re-applying only rewrites the files the series touches, so incremental
+# kernel builds stay incremental.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +27,10 @@ series_ids() {
 		case $p in */0000-*) continue ;; esac
 		patch_ids <"$p"
 	done
+}
+
+series_hash() {
+	cat "$TOP"/patches/[0-9]*.patch 2>/dev/null | grep -v '^Date: ' | sha256sum | cut -c1-16
 }
 
 tree_ids() {
@@ -65,23 +72,26 @@ main() {
 	git -C "$TREE" config user.name "$KMD_NAME"
 	git -C "$TREE" config user.email "$KMD_EMAIL"
 
-	if [ -z "${FORCE:-}" ]; then
-		if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
-			die "build/linux has uncommitted changes; commit them and make export, or run FORCE=1 make tree to discard them"
-		fi
-		if [ "$(tree_ids | sort)" = "$(series_ids | sort)" ]; then
-			info "build/linux already holds the series ($(git -C "$TREE" rev-list --count base..HEAD) patches)"
+	# The stamp: the hash of patches/ and the HEAD that holds them.
+	local stamp=$TREE/.git/kmd-series dirty="" head
+	head=$(git -C "$TREE" rev-parse HEAD)
+	[ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] && dirty=1
+	if [ "$(cut -d' ' -f1 "$stamp" 2>/dev/null)" = "$(series_hash)" ]; then
+		if [ -n "$dirty" ] || [ "$(cut -d' ' -f2 "$stamp")" != "$head" ]; then
+			info "build/linux differs from patches/ (uncommitted edits or new commits): testing it as it is; make export updates patches/"
 		else
-			if [ -n "$(tree_ids | sort | comm -23 - <(series_ids | sort))" ]; then
-				die "build/linux has commits that are not in patches/; run make export first, or FORCE=1 make tree to drop them"
-			fi
-			git -C "$TREE" checkout -q -B main base
-			apply_series
+			info "build/linux holds the series ($(git -C "$TREE" rev-list --count base..HEAD) patches)"
 		fi
-	else
-		git -C "$TREE" reset -q --hard
+	elif [ -z "$dirty" ] && [ "$(tree_ids | sort)" = "$(series_ids | sort)" ]; then
+		echo "$(series_hash) $head" >"$stamp"
+		info "build/linux holds the series ($(git -C "$TREE" rev-list --count base..HEAD) patches)"
+	elif [ -z "$dirty" ] && { [ "$head" = "$(git -C "$TREE" rev-parse base)" ] ||
+				  [ "$(cut -d' ' -f2 "$stamp" 2>/dev/null)" = "$head" ]; }; then
 		git -C "$TREE" checkout -q -B main base
 		apply_series
+		echo "$(series_hash) $(git -C "$TREE" rev-parse HEAD)" >"$stamp"
+	else
+		die "patches/ changed since build/linux was last applied or exported, and build/linux has work that is not in patches/: make export keeps that work (it replaces patches/), or move build/linux away to start again from patches/"
 	fi
 
 	if [ ! -e "$STOCK_TREE/.git" ]; then

@@ -11,8 +11,10 @@ all: help
 help:
 	@echo "make demo          boot our kernel in QEMU and kexec through a chain (main job)"
 	@echo "make check         run every test; ends with 'check: N passed, M failed'"
+	@echo "                   (ONLY=stage[,stage] runs just those stages)"
 	@echo "make tree          materialize build/linux (base + series)"
 	@echo "make export        regenerate patches/ from build/linux"
+	@echo "                   (EXPORT_AS_ME=1: a copy to send, in build/outgoing/)"
 	@echo "make kernels       build the test kernels"
 	@echo "make shell         interactive guest with busybox and kexec-tools"
 	@echo "make check-bisect  build after every patch of the series"

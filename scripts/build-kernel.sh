@@ -23,6 +23,7 @@ shift 2
 # The compatible string the "xabi" kernel writes and accepts.
 XABI_COMPAT=kho-v4-xabi
 XABI_HEADER=include/linux/kho/abi/kexec_handover.h
+SELFTEST_CONFIG=$TREE/tools/testing/selftests/kho/kexec_metadata.config
 
 case $flavor in
 kmd) src=$TREE ;;
@@ -53,16 +54,34 @@ fi
 mk=(make -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc"
     HOSTCC=gcc LOCALVERSION= -j"$(nproc_jobs)")
 
+# The test kernel's options: the selftest's fragment and the QEMU options of
+# its architecture file (one source of truth, in build/linux), without the
+# options only the series has for the stock kernels, and LOCALVERSION.
+fragment() {
+	local conf
+	conf=$TREE/tools/testing/selftests/kho/$([ "$arch" = arm64 ] && echo arm64 || echo x86).conf
+	if [ ! -f "$SELFTEST_CONFIG" ] || [ ! -f "$conf" ]; then
+		die "$SELFTEST_CONFIG or $conf is missing; run make tree"
+	fi
+	if [ "$flavor" = kmd ]; then
+		cat "$SELFTEST_CONFIG"
+	else
+		grep -v '^CONFIG_KEXEC_METADATA_' "$SELFTEST_CONFIG"
+	fi
+	# shellcheck source=/dev/null
+	(. "$conf" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
+	echo "CONFIG_LOCALVERSION=\"-$flavor\""
+}
+
 configure() {
 	local frag=$obj/kmd.fragment opt
-	cat "$TOP/configs/common.config" "$TOP/configs/$arch.config" >"$frag"
-	[ "$flavor" = kmd ] && cat "$TOP/configs/kmd.config" >>"$frag"
-	echo "CONFIG_LOCALVERSION=\"-$flavor\"" >>"$frag"
+	fragment >"$frag"
 	if [ -f "$obj/.config" ] && [ -f "$obj/kmd.fragment.done" ] &&
 	   cmp -s "$frag" "$obj/kmd.fragment.done"; then
 		sed -i "s/^CONFIG_LOCALVERSION=.*/CONFIG_LOCALVERSION=\"-$flavor\"/" "$obj/.config"
 	else
-		cp "$frag" "$obj/.config"
+		ARCH=$arch CROSS_COMPILE=$cross "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
+			"$frag" >>"$log" 2>&1 || { tail -n 20 "$log"; die "merge_config.sh failed, see $log"; }
 	fi
 	"${mk[@]}" olddefconfig >>"$log" 2>&1 || { tail -n 20 "$log"; die "olddefconfig failed, see $log"; }
 	# Every option of the fragment must have survived olddefconfig.
@@ -84,7 +103,7 @@ if [ $# -gt 0 ]; then
 fi
 
 img=$IMAGES/$flavor-$arch
-stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(cat "$TOP/configs/common.config" "$TOP/configs/$arch.config" | sha256sum | cut -c1-16)"
+stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16)"
 if [ "$flavor" != kmd ] && [ -f "$img" ] && [ "$(cat "$img.stamp" 2>/dev/null)" = "$stamp" ]; then
 	info "$flavor kernel for $arch is up to date ($img)"
 	exit 0

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: build what is missing, boot our kernel in QEMU and kexec through
-# a chain of KHO kexecs that passes through the stock 7.3 kernel, then show
-# per hop the "KHO: exec from" line and what userspace sees.
+# a chain that goes ours -> ours -> stock 7.3 -> ours -> ours -> stock, so
+# that every capability of the record shows at least once, then show per hop
+# the kernel lines it printed and what userspace saw, and compare the two
+# kernels side by side.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 shopt -s extglob
 
-HOPS=${HOPS:-4}
+HOPS=${HOPS:-5}
 start=$SECONDS
 "$TOP/scripts/deps.sh" check || die "install the packages above (or run make deps as root), then make demo again"
 "$TOP/scripts/tree.sh"
@@ -17,38 +19,61 @@ start=$SECONDS
 "$TOP/scripts/build-kernel.sh" stock x86_64
 accel=$("$TOP/scripts/accel.sh" x86_64)
 
-info "booting $(cat "$BUILD/kbuild/linux-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, through stock $BASE_SERIES (about $((HOPS * 3 + 5)) s under TCG)"
+info "booting $(cat "$BUILD/kbuild/linux-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, ours and stock $BASE_SERIES mixed (about $((HOPS * 3 + 5)) s under TCG)"
 out=$LOGS/demo.ktap
 # A failed or hung chain still gets its hops shown, then the log named.
 rc=0
-"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m interop -n "$HOPS" -a "$accel" \
+"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m mixed -n "$HOPS" -a "$accel" \
 	-k "$IMAGES/kmd-x86_64" -s "$IMAGES/stock-x86_64" -l "$LOGS" >"$out" 2>&1 || rc=$?
-serial=$LOGS/kexec_metadata-interop-x86_64.serial
+serial=$LOGS/kexec_metadata-mixed-x86_64.serial
 cp "$serial" "$LOGS/demo.serial"
 
-# Kernel lines come before the init of their hop reports: collect them and
-# print them under that hop.
-klines=()
-hop=-1
+# A kernel's lines run from its first line at 0.000000 to the next kernel's:
+# lines a kernel prints at kexec stay with it.
+declare -A klines ulines kernel when knew
+k=0 pending=""
 while IFS= read -r l; do
 	case $l in
+	"["*"] "*) if [ -n "$pending" ] && [[ $l == "[    0.000000]"* ]]; then
+			k=$((k + 1)) pending=""
+		fi ;;
+	esac
+	case $l in
 	"kmd-hop "*)
-		hop=$(awk '{ print $2 }' <<<"$l")
-		printf '\nhop %s: %s\n' "$hop" "$(awk '{ print $6 " (" $4 ")" }' <<<"$l")"
-		if [ "$hop" -eq 0 ]; then
-			say "  kernel:    (cold boot: no exec-from line)"
-		else
-			[ ${#klines[@]} -eq 0 ] || printf '%s\n' "${klines[@]}"
-		fi
-		klines=()
-		;;
-	"["*"] KHO: exec from"* | "["*"] KHO: previous kernel"* | "["*"] KHO: kexec chain"* | \
-	"["*"]"*kexec-metadata*) klines+=("  kernel:    $l") ;;
-	"kmd-check "*" ok: "@(count|present|valid|format|release|damaged|boot_id|taint|build_id|uptime_ns|history)*) say "  userspace: ${l#*ok: }" ;;
-	"kmd-check "*" ok: outgoing"*) say "  handover:  ${l#*ok: }" ;;
-	"kmd-check "*FAIL*) say "  FAILED:    ${l#*FAIL: }" ;;
+		kernel[$k]=$(awk '{ print $6 " (" $4 ")" }' <<<"$l") ;;
+	"kmd-kexec "*) pending=1 ;;
+	"["*"] KHO: exec from"* | "["*"]"*kexec-metadata*)
+		klines[$k]+="  kernel:    $l"$'\n'
+		if [[ $l == *"KHO: exec from:"* ]]; then
+			t=${l#[}
+			t=${t%%]*}
+			when[$k]=${t// /}
+			knew[$k]=${l#*exec from: }
+		fi ;;
+	"kmd-check "*" ok: "@(count|present|valid|format|release|damaged|boot_id|taint|build_id|uptime_ns|history)" "*)
+		ulines[$k]+="  userspace: ${l#*ok: }"$'\n' ;;
+	"kmd-check "*" ok: outgoing"*) ulines[$k]+="  handover:  ${l#*ok: }"$'\n' ;;
+	"kmd-check "*FAIL*) ulines[$k]+="  FAILED:    ${l#*FAIL: }"$'\n' ;;
 	esac
 done < <(tr -d '\r' <"$serial")
+
+for ((i = 0; i <= k; i++)); do
+	printf '\nhop %s: %s\n' "$i" "${kernel[$i]:-?}"
+	[ "$i" -gt 0 ] || say "  kernel:    (cold boot: no exec-from line)"
+	printf '%s%s' "${klines[$i]:-}" "${ulines[$i]:-}"
+done
+
+say ""
+say "side by side: when each kernel printed its exec-from line, and what it knew"
+printf '  %-4s %-22s %-10s %s\n' hop kernel line "predecessor"
+for ((i = 1; i <= k; i++)); do
+	extra=""
+	case ${kernel[$i]:-} in
+	*"(kmd)"*) extra=" + sysfs: $(grep -c . <<<"${ulines[$i]:-}") values (sealed fields after ours)" ;;
+	esac
+	printf '  %-4s %-22s %-10s %s%s\n' "$i" "${kernel[$i]:-?}" "${when[$i]:-none}" \
+		"${knew[$i]:-nothing}" "$extra"
+done
 
 say ""
 say "summary:"

@@ -52,6 +52,28 @@ open(path, "w").write(text)
 EOF
 fi
 
+# EXPORT_AS_ME=1: the sender's copy, in build/outgoing/, authored and
+# signed off by the person's own git identity; patches/ stays as it is.
+if [ -n "${EXPORT_AS_ME:-}" ]; then
+	me="$(git config user.name) <$(git config user.email)>"
+	[ "$me" != " <>" ] || die "EXPORT_AS_ME needs git config user.name and user.email"
+	rm -rf "$BUILD/outgoing"
+	mkdir -p "$BUILD/outgoing"
+	python3 - "$me" "$KMD_NAME <$KMD_EMAIL>" "$BUILD/outgoing" "$tmp"/*.patch <<'EOF'
+import os
+import sys
+me, project, out, paths = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+for path in paths:
+    text = open(path).read().replace("From: " + project, "From: " + me, 1)
+    if "/0000-" not in path:
+        head, sep, rest = text.partition("\n---\n")
+        text = head + "\n\nSigned-off-by: " + me + sep + rest
+    open(os.path.join(out, os.path.basename(path)), "w").write(text)
+EOF
+	info "exported $n patch(es) + cover letter to build/outgoing/ as $me"
+	exit 0
+fi
+
 rm -f "$TOP"/patches/[0-9]*.patch
 mkdir -p "$TOP/patches"
 cp "$tmp"/*.patch "$TOP/patches/"

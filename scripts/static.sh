@@ -66,9 +66,11 @@ warnings() {
 	local flavor=$1 sparse=$2 obj log
 	obj=$BUILD/kbuild/$([ "$flavor" = kmd ] && echo linux || echo linux-stock)-x86_64
 	log=$LOGS/warnings-$flavor.log
-	rm -f "$obj"/kernel/liveupdate/*.o "$obj"/kernel/kexec_core.o
+	rm -f "$obj"/kernel/liveupdate/*.o "$obj"/kernel/liveupdate/tests/*.o \
+		"$obj"/kernel/kexec_core.o "$obj"/drivers/char/random.o "$obj"/arch/x86/kernel/setup.o
 	"$TOP/scripts/build-kernel.sh" "$flavor" x86_64 W=1 C=1 CHECK="$sparse" \
-		kernel/liveupdate/ kernel/kexec_core.o >"$log" 2>&1 ||
+		kernel/liveupdate/ kernel/kexec_core.o drivers/char/random.o \
+		arch/x86/kernel/setup.o >"$log" 2>&1 ||
 		{ tail -n 20 "$log"; return 1; }
 	{ grep -E '(warning|error):' "$log" || true; } | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort -u
 }

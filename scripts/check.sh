@@ -75,6 +75,7 @@ stage selftest-chain-x86_64 selftest chain x86_64 -n 10
 stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
 stage selftest-corrupt-x86_64 selftest corrupt x86_64 -n 3
 stage selftest-chain-arm64 selftest chain arm64 -n 5
+stage selftest-uefi-x86_64 selftest chain x86_64 -n 3 -b /usr/share/ovmf/OVMF.fd
 stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
 stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"
 stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh"

@@ -12,7 +12,7 @@ PACKAGES=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves cpio
 	python3 rsync git ccache shellcheck
 	qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu
-	kexec-tools busybox-static xz-utils zstd
+	kexec-tools busybox-static xz-utils zstd ovmf qemu-efi-aarch64
 )
 
 missing=()

@@ -11,10 +11,9 @@
 # "patch-file-glob TYPE".
 CHECKPATCH_EXCEPTIONS=(
 	# New files that MAINTAINERS already covers: tools/testing/selftests/kho/
-	# and kernel/liveupdate/kexec_metadata* are listed under KEXEC HANDOVER
-	# (KHO).  checkpatch asks whenever a patch adds a file.
+	# is listed under KEXEC HANDOVER (KHO).  checkpatch asks whenever a patch
+	# adds a file.
 	"*selftests-kho-add-a-kexec-metadata-chain-test.patch FILE_PATH_CHANGES"
-	"*kho-add-KUnit-tests-for-the-kexec-metadata-codec.patch FILE_PATH_CHANGES"
 )
 
 # Source files the series touches (C files and headers).

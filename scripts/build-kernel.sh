@@ -23,7 +23,6 @@ shift 2
 # The compatible string the "xabi" kernel writes and accepts.
 XABI_COMPAT=kho-v4-xabi
 XABI_HEADER=include/linux/kho/abi/kexec_handover.h
-SELFTEST_CONFIG=$TREE/tools/testing/selftests/kho/kexec_metadata.config
 
 case $flavor in
 kmd) src=$TREE ;;
@@ -55,21 +54,34 @@ mk=(make -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc"
     HOSTCC=gcc LOCALVERSION= -j"$(nproc_jobs)")
 
 # The test kernel's options: the selftest's fragment and the QEMU options of
-# its architecture file (one source of truth, in build/linux), without the
-# options only the series has for the stock kernels, and LOCALVERSION.
-fragment() {
-	local conf
-	conf=$TREE/tools/testing/selftests/kho/$([ "$arch" = arm64 ] && echo arm64 || echo x86).conf
-	if [ ! -f "$SELFTEST_CONFIG" ] || [ ! -f "$conf" ]; then
-		die "$SELFTEST_CONFIG or $conf is missing; run make tree"
-	fi
-	if [ "$flavor" = kmd ]; then
-		cat "$SELFTEST_CONFIG"
+# its architecture file (one source of truth, in the series), without the
+# kexec-metadata options that the tree being built does not have (stock,
+# or an early patch under check-bisect), and LOCALVERSION.  KMD_CONFIG_REV
+# takes them from that commit of build/linux instead of its work tree.
+selftest_file() {
+	if [ -n "${KMD_CONFIG_REV:-}" ]; then
+		git -C "$TREE" show "$KMD_CONFIG_REV:tools/testing/selftests/kho/$1"
 	else
-		grep -v '^CONFIG_KEXEC_METADATA_' "$SELFTEST_CONFIG"
+		cat "$TREE/tools/testing/selftests/kho/$1"
 	fi
-	# shellcheck source=/dev/null
-	(. "$conf" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
+}
+
+fragment() {
+	local conf opt
+	conf=$([ "$arch" = arm64 ] && echo arm64 || echo x86).conf
+	if ! selftest_file kexec_metadata.config >/dev/null || ! selftest_file "$conf" >/dev/null; then
+		die "the selftest's kexec_metadata.config or $conf is missing; run make tree"
+	fi
+	selftest_file kexec_metadata.config | while read -r opt; do
+		case $opt in
+		CONFIG_KEXEC_METADATA_*=*)
+			opt=${opt%%=*}
+			grep -qx "config ${opt#CONFIG_}" "$src/kernel/liveupdate/Kconfig" || continue
+			echo "$opt=y" ;;
+		*) echo "$opt" ;;
+		esac
+	done
+	(eval "$(selftest_file "$conf")" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
 	echo "CONFIG_LOCALVERSION=\"-$flavor\""
 }
 

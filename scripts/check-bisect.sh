@@ -15,6 +15,9 @@
 [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 	die "build/linux has uncommitted changes; commit or drop them first"
 branch=$(git -C "$TREE" symbolic-ref -q --short HEAD) || die "build/linux is not on a branch"
+# Every step is configured with the options of the whole series.
+KMD_CONFIG_REV=$(git -C "$TREE" rev-parse HEAD)
+export KMD_CONFIG_REV
 trap 'git -C "$TREE" checkout -q "$branch"' EXIT
 mkdir -p "$LOGS"
 

@@ -67,9 +67,11 @@ say ""
 say "side by side: when each kernel printed its exec-from line, and what it knew"
 printf '  %-4s %-22s %-10s %s\n' hop kernel line "predecessor"
 for ((i = 1; i <= k; i++)); do
+	# What ours learned beyond the line: the record's format, and with a
+	# sealed record the boot ID, taint, build ID, uptime and history.
 	extra=""
 	case ${kernel[$i]:-} in
-	*"(kmd)"*) extra=" + sysfs: $(grep -c . <<<"${ulines[$i]:-}") values (sealed fields after ours)" ;;
+	*"(kmd)"*) extra="; $(grep -o 'format [a-z0-9]*' <<<"${ulines[$i]:-}" || echo "no record") in sysfs" ;;
 	esac
 	printf '  %-4s %-22s %-10s %s%s\n' "$i" "${kernel[$i]:-?}" "${when[$i]:-none}" \
 		"${knew[$i]:-nothing}" "$extra"

@@ -129,6 +129,9 @@ else
 	info "building the $flavor kernel for $arch (cold: about 5 min on 2 cores; log: $log)"
 fi
 configure
+# The shared worktree is pristine for stock, whatever a killed xabi build
+# left behind: "stock" can never be built with the other compatible.
+[ "$flavor" = stock ] && xabi_off
 [ "$flavor" = xabi ] && { trap xabi_off EXIT; xabi_on; }
 targets=("$(basename "$(kimage "$arch")")")
 if ! "${mk[@]}" "${targets[@]}" >>"$log" 2>&1; then

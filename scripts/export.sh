@@ -26,11 +26,13 @@ git -C "$TREE" -c core.abbrev=12 -c diff.renames=true format-patch -q \
 # Fill in the cover letter from cover.txt, and address it with
 # get_maintainer.pl: maintainers as To, lists and reviewers as Cc.
 cover=$(ls "$tmp"/0000-*.patch)
-maint=$(cd "$TREE" && scripts/get_maintainer.pl --no-git --no-git-fallback \
-	--no-rolestats --no-multiline --separator=', ' --no-l --no-r "$tmp"/0[0-9][0-9][1-9]-*.patch) ||
+series=("$tmp"/[0-9]*.patch)
+series=("${series[@]:1}")	# every patch but the cover letter
+gm=(scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats
+    --no-multiline --separator=', ')
+maint=$(cd "$TREE" && "${gm[@]}" --no-l --no-r "${series[@]}") ||
 	die "scripts/get_maintainer.pl failed in $TREE"
-lists=$(cd "$TREE" && scripts/get_maintainer.pl --no-git --no-git-fallback \
-	--no-rolestats --no-multiline --separator=', ' --no-m "$tmp"/0[0-9][0-9][1-9]-*.patch) ||
+lists=$(cd "$TREE" && "${gm[@]}" --no-m "${series[@]}") ||
 	die "scripts/get_maintainer.pl failed in $TREE"
 if [ -f "$TOP/cover.txt" ]; then
 	subject=$(head -n 1 "$TOP/cover.txt")

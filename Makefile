@@ -51,7 +51,7 @@ bench:
 	@$(S)/bench.sh
 
 clean:
-	rm -rf build/kbuild build/images build/logs build/kunit-*
+	rm -rf build/linux*/.kbuild-* build/linux/.kho-kmd build/images build/logs build/kunit-*
 
 distclean:
 	rm -rf build

@@ -5,11 +5,16 @@
 #
 # FLAVOR: kmd   our series (build/linux), LOCALVERSION -kmd
 #         stock pristine base (build/linux-stock), LOCALVERSION -stock
-#         xabi  the base with another KHO root compatible string, -xabi
+#         xabi  the base with another KHO root compatible string
+#               (build/linux-xabi, its own worktree), LOCALVERSION -xabi
+#         kmdbench, stockbench  the trees make bench prepares (bench.sh)
 # ARCH:   x86_64 or arm64
 #
-# Builds out of tree under build/kbuild/ (ccache if installed), copies the
-# image to build/images/FLAVOR-ARCH and keeps the log in build/logs/.
+# Builds in TREE/.kbuild-ARCH (ccache if installed), copies the image to
+# build/images/FLAVOR-ARCH and keeps the log in build/logs/.  An object
+# directory that is a direct child of its source tree makes kbuild use
+# relative paths ("../kernel/fork.c"), so the three trees, the selftest's
+# own build and every clone hit the same ccache entries.
 # With extra make arguments (e.g. W=1 C=1 kernel/liveupdate/) it runs just
 # that make invocation in the configured build directory.
 
@@ -20,14 +25,12 @@ flavor=${1:?usage: build-kernel.sh kmd|stock|xabi x86_64|arm64 [make args]}
 arch=${2:?usage: build-kernel.sh kmd|stock|xabi x86_64|arm64 [make args]}
 shift 2
 
-# The compatible string the "xabi" kernel writes and accepts.
-XABI_COMPAT=kho-v4-xabi
-XABI_HEADER=include/linux/kho/abi/kexec_handover.h
-
 case $flavor in
 kmd) src=$TREE ;;
-stock | xabi) src=$STOCK_TREE ;;
-*) die "unknown flavor '$flavor' (kmd, stock or xabi)" ;;
+stock) src=$STOCK_TREE ;;
+xabi) src=$XABI_TREE ;;
+kmdbench | stockbench) src=$BUILD/linux-$flavor ;;
+*) die "unknown flavor '$flavor' (kmd, stock, xabi, kmdbench or stockbench)" ;;
 esac
 [ -f "$src/Makefile" ] || die "$src is missing; run make tree first"
 
@@ -39,7 +42,7 @@ need_cmd bc bc
 [ -e /usr/include/libelf.h ] || die "libelf headers missing; install them with: apt-get install libelf-dev"
 [ -e /usr/include/openssl/ssl.h ] || die "OpenSSL headers missing; install them with: apt-get install libssl-dev"
 
-obj=$BUILD/kbuild/$(basename "$src")-$arch
+obj=$src/.kbuild-$arch
 mkdir -p "$obj" "$LOGS" "$IMAGES"
 log=$LOGS/build-$flavor-$arch.log
 
@@ -48,15 +51,19 @@ if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 	# Paths relative to the checkout: another clone hits the same cache.
 	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
+	# Depend mode: no second preprocessor run on a miss (a cold build
+	# costs what it costs without ccache); a hit needs identical sources.
+	export CCACHE_DEPEND=1
 	cc="ccache $cc"
 fi
 mk=(make -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc"
-    HOSTCC=gcc LOCALVERSION= -j"$(nproc_jobs)")
+    HOSTCC=gcc LOCALVERSION="-$flavor" -j"$(nproc_jobs)")
 
 # The test kernel's options: the selftest's fragment and the QEMU options of
 # its architecture file (one source of truth, in the series), without the
 # kexec-metadata options that the tree being built does not have (stock,
-# or an early patch under check-bisect), and LOCALVERSION.  KMD_CONFIG_REV
+# or an early patch under check-bisect).  LOCALVERSION is a make variable,
+# not an option, so the three flavors share one autoconf.h.  KMD_CONFIG_REV
 # takes them from that commit of build/linux instead of its work tree.
 selftest_file() {
 	if [ -n "${KMD_CONFIG_REV:-}" ]; then
@@ -82,30 +89,23 @@ fragment() {
 		esac
 	done
 	(eval "$(selftest_file "$conf")" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
-	echo "CONFIG_LOCALVERSION=\"-$flavor\""
 }
 
 configure() {
 	local frag=$obj/kmd.fragment opt
 	fragment >"$frag"
-	if [ -f "$obj/.config" ] && [ -f "$obj/kmd.fragment.done" ] &&
-	   cmp -s "$frag" "$obj/kmd.fragment.done"; then
-		sed -i "s/^CONFIG_LOCALVERSION=.*/CONFIG_LOCALVERSION=\"-$flavor\"/" "$obj/.config"
-	else
-		ARCH=$arch CROSS_COMPILE=$cross "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" \
-			"$frag" >>"$log" 2>&1 || { tail -n 20 "$log"; die "merge_config.sh failed, see $log"; }
+	# allnoconfig plus the fragment, as the selftest itself does.
+	if ! [ -f "$obj/.config" ] || ! cmp -s "$frag" "$obj/kmd.fragment.done"; then
+		(cd "$src" && ARCH=$arch CROSS_COMPILE=$cross scripts/kconfig/merge_config.sh -n -O "$obj" \
+			"$frag") >>"$log" 2>&1 || { tail -n 20 "$log"; die "merge_config.sh failed, see $log"; }
 	fi
-	"${mk[@]}" olddefconfig >>"$log" 2>&1 || { tail -n 20 "$log"; die "olddefconfig failed, see $log"; }
-	# Every option of the fragment must have survived olddefconfig.
+	# Every option of the fragment must have survived.
 	while read -r opt; do
 		case $opt in CONFIG_*=n | \#* | "") continue ;; esac
-		grep -qxF "$opt" "$obj/.config" || die "$opt did not survive olddefconfig for $arch (a dependency is missing); see $obj/.config"
+		grep -qxF "$opt" "$obj/.config" || die "$opt did not survive allnoconfig for $arch (a dependency is missing); see $obj/.config"
 	done <"$frag"
 	cp "$frag" "$obj/kmd.fragment.done"
 }
-
-xabi_on() { sed -i "s/^#define KHO_FDT_COMPATIBLE \".*\"/#define KHO_FDT_COMPATIBLE \"$XABI_COMPAT\"/" "$src/$XABI_HEADER"; }
-xabi_off() { git -C "$src" checkout -q -- "$XABI_HEADER"; }
 
 : >"$log"
 if [ $# -gt 0 ]; then
@@ -115,10 +115,21 @@ if [ $# -gt 0 ]; then
 fi
 
 img=$IMAGES/$flavor-$arch
-stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16)"
-if [ "$flavor" != kmd ] && [ -f "$img" ] && [ "$(cat "$img.stamp" 2>/dev/null)" = "$stamp" ]; then
-	info "$flavor kernel for $arch is up to date ($img)"
-	exit 0
+stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion)"
+# Stock and other-ABI images do not depend on the series: they are kept in
+# the user's cache, keyed by source commit, fragment and compiler, so a
+# new clone does not build them again.
+cached=$CACHE/images/$(echo "$stamp" | sha256sum | cut -c1-16)
+if [ "$flavor" = stock ] || [ "$flavor" = xabi ]; then
+	if [ -f "$img" ] && [ "$(cat "$img.stamp" 2>/dev/null)" = "$stamp" ]; then
+		info "$flavor kernel for $arch is up to date ($img)"
+		exit 0
+	fi
+	if [ -f "$cached" ]; then
+		cp "$cached" "$img" && echo "$stamp" >"$img.stamp"
+		info "$flavor kernel for $arch taken from the cache ($cached)"
+		exit 0
+	fi
 fi
 
 need_space "$BUILD" 3000
@@ -129,10 +140,6 @@ else
 	info "building the $flavor kernel for $arch (cold: about 5 min on 2 cores; log: $log)"
 fi
 configure
-# The shared worktree is pristine for stock, whatever a killed xabi build
-# left behind: "stock" can never be built with the other compatible.
-[ "$flavor" = stock ] && xabi_off
-[ "$flavor" = xabi ] && { trap xabi_off EXIT; xabi_on; }
 targets=("$(basename "$(kimage "$arch")")")
 if ! "${mk[@]}" "${targets[@]}" >>"$log" 2>&1; then
 	grep -E 'error|Error' "$log" | head -n 20 >&2 || true
@@ -142,7 +149,9 @@ if ! "${mk[@]}" "${targets[@]}" >>"$log" 2>&1; then
 	fi
 	die "building the $flavor kernel for $arch failed; full log: $log"
 fi
-[ "$flavor" = xabi ] && { xabi_off; trap - EXIT; }
 cp "$obj/$(kimage "$arch")" "$img"
 echo "$stamp" >"$img.stamp"
+if [ "$flavor" = stock ] || [ "$flavor" = xabi ]; then
+	mkdir -p "$CACHE/images" && cp "$img" "$cached.tmp" && mv "$cached.tmp" "$cached"
+fi
 info "built $img ($(cat "$obj/include/config/kernel.release")) in $(elapsed "$start")"

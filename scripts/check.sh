@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 set +e
 
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 failed_builds=""
 mkdir -p "$LOGS"
 T0=$SECONDS
 ONLY=${ONLY:-}
@@ -29,6 +29,7 @@ stage() {
 	printf 'stage %-24s ' "$name"
 	"$@" >"$log" 2>&1
 	rc=$?
+	[ $rc -ne 0 ] && [[ $name == build-kmd-* ]] && failed_builds+=" ${name#build-kmd-}"
 	case $rc in
 	0) passed=$((passed + 1)); printf 'PASS  (%ss)\n' "$((SECONDS - start))" ;;
 	4) skipped=$((skipped + 1)); printf 'SKIP  (%ss) %s\n' "$((SECONDS - start))" "$(tail -n 1 "$log")" ;;
@@ -53,10 +54,24 @@ selftest() {
 	local mode=$1 arch=$2 target accel
 	shift 2
 	target=$([ "$arch" = arm64 ] && echo aarch64 || echo x86_64)
+	if [[ " $failed_builds " == *" $arch "* ]]; then
+		echo "the kmd kernel for $arch did not build (see the build-kmd-$arch stage): nothing to test"
+		return 1
+	fi
 	accel=$("$TOP/scripts/accel.sh" "$arch") || return 1
 	CROSS_COMPILE=$(cross_compile "$arch") \
 		"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m "$mode" -t "$target" \
 		-a "$accel" -l "$LOGS" -k "$IMAGES/kmd-$arch" "$@"
+}
+
+# shellcheck disable=SC2317 # called through stage()
+# The selftest as an upstream reviewer runs it: no -k, so it configures and
+# builds its own kernel (in build/linux/.kho-kmd, through the shared ccache).
+reviewer() {
+	local accel
+	accel=$("$TOP/scripts/accel.sh" x86_64) || return 1
+	(ccache_path && "$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m chain -n 3 \
+		-a "$accel" -l "$LOGS/reviewer")
 }
 
 stage deps "$TOP/scripts/deps.sh" install || finish
@@ -79,4 +94,8 @@ stage selftest-uefi-x86_64 selftest chain x86_64 -n 3 -b /usr/share/ovmf/OVMF.fd
 stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
 stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"
 stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh"
+stage selftest-reviewer-x86_64 reviewer
+stage kho-vmtest-x86_64 "$TOP/scripts/peers.sh" kho
+stage luo-kexec-simple-x86_64 "$TOP/scripts/peers.sh" luo
+stage luo-multi-session-x86_64 "$TOP/scripts/peers.sh" luo-multi
 finish

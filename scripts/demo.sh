@@ -19,7 +19,7 @@ start=$SECONDS
 "$TOP/scripts/build-kernel.sh" stock x86_64
 accel=$("$TOP/scripts/accel.sh" x86_64)
 
-info "booting $(cat "$BUILD/kbuild/linux-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, ours and stock $BASE_SERIES mixed (about $((HOPS * 3 + 5)) s under TCG)"
+info "booting $(cat "$TREE/.kbuild-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, ours and stock $BASE_SERIES mixed (about $((HOPS * 3 + 5)) s under TCG)"
 out=$LOGS/demo.ktap
 # A failed or hung chain still gets its hops shown, then the log named.
 rc=0

@@ -4,7 +4,8 @@
 # make export: regenerate patches/ from base..HEAD of build/linux.  The
 # cover letter (0000) is filled from cover.txt (first line the subject, the
 # rest the body), with To/Cc from scripts/get_maintainer.pl.  SERIES_VERSION
-# (default in base.conf) sets "[PATCH vN ...]".  Output is stable:
+# (default in base.conf) sets "[PATCH vN ...]".  A commit's git note (its
+# changelog, "Changes in vN: ...") goes below its "---".  Output is stable:
 # exporting twice without a change leaves git status clean.
 
 # shellcheck source=lib.sh
@@ -20,7 +21,7 @@ n=$(git -C "$TREE" rev-list --count base..HEAD)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git -C "$TREE" -c core.abbrev=12 -c diff.renames=true format-patch -q \
-	--numbered --cover-letter --no-signature --zero-commit --base=base \
+	--numbered --cover-letter --no-signature --zero-commit --base=base --notes \
 	--subject-prefix="PATCH${SERIES_VERSION:+ v$SERIES_VERSION}" -o "$tmp" base..HEAD
 
 # Fill in the cover letter from cover.txt, and address it with

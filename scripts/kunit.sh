@@ -26,13 +26,7 @@ kunit=(python3 tools/testing/kunit/kunit.py "${args[@]}")
 accel=tcg
 [ "$arch" = x86_64 ] && accel=$("$TOP/scripts/accel.sh" x86_64)
 # UML runs no QEMU; a working KVM, or none at all, needs no hiding either.
-if [ "$arch" = um ] || [ "$accel" = kvm ] || [ ! -e /dev/kvm ]; then
+if [ "$arch" = um ] || [ "$accel" = kvm ]; then
 	exec "${kunit[@]}"
 fi
-hide=(sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh "${kunit[@]}")
-if [ "$(id -u)" -eq 0 ]; then
-	exec unshare -m "${hide[@]}"
-fi
-unshare -rm true 2>/dev/null ||
-	die "cannot hide the unusable /dev/kvm from kunit.py: run as root, or enable user namespaces"
-exec unshare -rm "${hide[@]}"
+hide_kvm "${kunit[@]}"

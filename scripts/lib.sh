@@ -10,8 +10,9 @@ CACHE=${KMD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kexec-metadata}
 LOGS=$BUILD/logs
 TREE=$BUILD/linux
 STOCK_TREE=$BUILD/linux-stock
+XABI_TREE=$BUILD/linux-xabi
 IMAGES=$BUILD/images
-export TOP BUILD CACHE LOGS TREE STOCK_TREE IMAGES
+export TOP BUILD CACHE LOGS TREE STOCK_TREE XABI_TREE IMAGES
 
 # Fixed identity and date: the base commit hash only depends on the source.
 KMD_NAME="kexec-metadata developers"
@@ -81,20 +82,21 @@ kimage() {
 	esac
 }
 
-# busybox_guest INIT DIR: builds our kernel and stock for x86_64 and an
-# initramfs in DIR/initrd.cpio with Debian's static busybox, kexec-tools and
-# its libraries, our kernel as /kernel, stock as /kernel-stock, and INIT as
-# /init.  Used by make shell and make bench.
+# busybox_guest INIT DIR [OURS STOCK]: builds our kernel and stock for
+# x86_64 (flavors OURS and STOCK of build-kernel.sh, default kmd and stock)
+# and an initramfs in DIR/initrd.cpio with Debian's static busybox,
+# kexec-tools and its libraries, our kernel as /kernel, stock as
+# /kernel-stock, and INIT as /init.  Used by make shell and make bench.
 busybox_guest() {
-	local init=$1 dir=$2 d lib
+	local init=$1 dir=$2 ours=${3:-kmd} stock=${4:-stock} d lib
 	need_cmd qemu-system-x86_64 qemu-system-x86
 	need_cmd busybox busybox-static
 	need_cmd kexec kexec-tools
 	file -L "$(command -v busybox)" | grep -q 'statically linked' ||
 		die "a static busybox is needed: apt-get install busybox-static"
 	"$TOP/scripts/tree.sh"
-	"$TOP/scripts/build-kernel.sh" kmd x86_64
-	"$TOP/scripts/build-kernel.sh" stock x86_64
+	"$TOP/scripts/build-kernel.sh" "$ours" x86_64
+	"$TOP/scripts/build-kernel.sh" "$stock" x86_64
 	rm -rf "$dir" && mkdir -p "$dir" "$LOGS"
 	{
 		for d in /bin /sbin /proc /sys /dev /tmp /lib /lib64 /lib/x86_64-linux-gnu; do
@@ -107,9 +109,32 @@ busybox_guest() {
 			while read -r lib; do
 				echo "file $lib $(readlink -f "$lib") 0755 0 0"
 			done
-		echo "file /kernel $IMAGES/kmd-x86_64 0644 0 0"
-		echo "file /kernel-stock $IMAGES/stock-x86_64 0644 0 0"
+		echo "file /kernel $IMAGES/$ours-x86_64 0644 0 0"
+		echo "file /kernel-stock $IMAGES/$stock-x86_64 0644 0 0"
 		echo "file /init $init 0755 0 0"
 	} >"$dir/cpio_list"
-	"$BUILD/kbuild/linux-x86_64/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
+	"$TREE/.kbuild-x86_64/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
+}
+
+# hide_kvm CMD...: runs CMD with /dev/kvm hidden (bound to /dev/null in a
+# private mount namespace), for tools that try KVM first and would hang on
+# an unusable one (kunit.py, the in-tree vmtest.sh scripts).
+hide_kvm() {
+	local hide=(sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh "$@")
+	[ -e /dev/kvm ] || exec "$@"
+	if [ "$(id -u)" -eq 0 ]; then
+		exec unshare -m "${hide[@]}"
+	fi
+	unshare -rm true 2>/dev/null ||
+		die "cannot hide the unusable /dev/kvm from $1: run as root, or enable user namespaces"
+	exec unshare -rm "${hide[@]}"
+}
+
+# ccache_path: kbuild through ccache for scripts that run make themselves
+# (the selftests' own builds): ccache's compiler links first in PATH, and
+# the settings of build-kernel.sh.
+ccache_path() {
+	[ -d /usr/lib/ccache ] || return 0
+	export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true CCACHE_DEPEND=1
 }

@@ -4,7 +4,8 @@
 # make tree: build/linux is a git repository whose first commit is the
 # pristine base (tag "base"); the series in patches/ is applied on top with
 # git am, one commit per patch.  build/linux-stock is a second worktree at
-# base, used to build the stock kernel.
+# base, for the stock kernel; build/linux-xabi a third one, for the kernel
+# with another KHO ABI.
 #
 # build/linux is rebuilt only when it is missing or when patches/ changed
 # since the last apply or export (a hash in build/linux/.git/kmd-series
@@ -37,6 +38,20 @@ tree_ids() {
 	git -C "$TREE" format-patch -q --stdout base..HEAD | patch_ids
 }
 
+# restore_notes PATCH: the changelog that make export put below "---"
+# (git format-patch --notes) becomes the git note of the commit again, so
+# that it survives the round trip through patches/.
+restore_notes() {
+	local notes
+	notes=$(awk '
+		/^---$/ && !cut { cut = 1; next }
+		cut == 1 && /^Notes:$/ { cut = 2; next }
+		cut == 1 && NF { exit }
+		cut == 2 && /^ [^ ].*\|/ { exit }
+		cut == 2 { sub(/^    /, ""); print }' "$1")
+	[ -z "$notes" ] || kgit -C "$TREE" notes add -f -m "$notes" HEAD
+}
+
 apply_series() {
 	local p n=0
 	for p in "$TOP"/patches/[0-9]*.patch; do
@@ -50,6 +65,7 @@ apply_series() {
 			kgit -C "$TREE" am --abort >/dev/null 2>&1 || true
 			die "fix the patch (or the base in base.conf) and run make tree again; full log: $LOGS/am.log"
 		fi
+		restore_notes "$p"
 	done
 	info "applied $n patch(es) on $(git -C "$TREE" rev-parse --short base)"
 }
@@ -71,6 +87,9 @@ main() {
 	# Commits made in the tree carry the project's identity.
 	git -C "$TREE" config user.name "$KMD_NAME"
 	git -C "$TREE" config user.email "$KMD_EMAIL"
+	# Per-patch changelogs are git notes (exported below "---"); keep them
+	# through rebase and commit --amend.
+	git -C "$TREE" config notes.rewriteRef refs/notes/commits
 
 	# The stamp: the hash of patches/ and the HEAD that holds them.
 	local stamp=$TREE/.git/kmd-series dirty="" head
@@ -94,11 +113,36 @@ main() {
 		die "patches/ changed since build/linux was last applied or exported, and build/linux has work that is not in patches/: make export keeps that work (it replaces patches/), or move build/linux away to start again from patches/"
 	fi
 
-	if [ ! -e "$STOCK_TREE/.git" ]; then
+	worktree "$STOCK_TREE" base
+	worktree "$XABI_TREE" "$(xabi_commit)"
+}
+
+# worktree DIR COMMIT: DIR is a worktree of build/linux, checked out at COMMIT.
+worktree() {
+	if [ ! -e "$1/.git" ]; then
 		git -C "$TREE" worktree prune
-		git -C "$TREE" worktree add -q --detach "$STOCK_TREE" base
+		git -C "$TREE" worktree add -q --detach "$1" "$2"
 	fi
-	git -C "$STOCK_TREE" checkout -q --detach base
+	git -C "$1" checkout -q --detach "$2"
+}
+
+# The other-ABI kernel's source: the base with another KHO root compatible
+# string, as a commit of its own (made without touching any worktree), so
+# that no build, killed or not, can turn the stock tree into something else.
+xabi_commit() {
+	local hdr=include/linux/kho/abi/kexec_handover.h index blob tree
+	index=$(mktemp)
+	blob=$(git -C "$TREE" show "base:$hdr" |
+		sed 's/^#define KHO_FDT_COMPATIBLE ".*"$/#define KHO_FDT_COMPATIBLE "kho-v4-xabi"/' |
+		git -C "$TREE" hash-object -w --stdin)
+	[ "$blob" != "$(git -C "$TREE" rev-parse "base:$hdr")" ] ||
+		die "KHO_FDT_COMPATIBLE not found in $hdr of the base: the other-ABI kernel cannot be made"
+	GIT_INDEX_FILE=$index git -C "$TREE" read-tree base
+	GIT_INDEX_FILE=$index git -C "$TREE" update-index --cacheinfo "100644,$blob,$hdr"
+	tree=$(GIT_INDEX_FILE=$index git -C "$TREE" write-tree)
+	rm -f "$index"
+	GIT_AUTHOR_DATE=$KMD_DATE GIT_COMMITTER_DATE=$KMD_DATE \
+		kgit -C "$TREE" commit-tree -p base -m "kho: another root compatible (other-ABI test kernel)" "$tree"
 }
 
 main "$@"

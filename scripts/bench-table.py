@@ -3,23 +3,26 @@
 """Turn the serial logs of make bench into a markdown table.
 
 Each log line starts with the host's clock (see stamp() in bench.sh).  A hop
-starts at "Linux version"; its kernel is ours if the release ends in -kmd.
+starts at "Linux version"; its kernel is ours if the release ends in
+-kmdbench.  The "bench:" lines come from scripts/bench-*.patch: TSC deltas,
+which under -icount shift=0 are guest instructions.
 """
 import argparse
 import re
 import statistics
 
-HOP = re.compile(r"^(\S+) .*\[\s*([0-9.]+)\] Linux version (\S+)")
-PATTERNS = {
+HOP = re.compile(r"^(\S+) .*\] Linux version (\S+)")
+NUM = {
+    "early": re.compile(r"bench: early-read (\d+)"),
+    "early_deferred": re.compile(r"bench: early-read-deferred (\d+)"),
+    "late": re.compile(r"bench: late-total (\d+)"),
+    "kexec": re.compile(r"bench: kexec-path (\d+)"),
+    "init": re.compile(r"bench: entry-to-init (\d+)"),
     "line_s": re.compile(r"\[\s*([0-9.]+)\] KHO: exec from: "),
-    "init_s": re.compile(r"\[\s*([0-9.]+)\] Run /init as init process"),
-    "kexec_s": re.compile(r"\[\s*([0-9.]+)\] kexec_core: Starting new kernel"),
-    "early_ns": re.compile(r"kexec-metadata cost: early read (\d+) ns"),
-    "stamp_ns": re.compile(r"kexec-metadata cost: uptime stamp (\d+) ns"),
-    "kmd_init_us": re.compile(r"initcall kmd_init\+\S+ returned -?\d+ after (\d+) usecs"),
-    "out_bytes": re.compile(r"^\S+ bench-hop \d+ .*out_bytes=(\d+)"),
-    "held_bytes": re.compile(r"^\S+ bench-hop \d+ .*held_bytes=(\d+)"),
+    "out_bytes": re.compile(r"bench-hop \d+ .*out_bytes=(\d+)"),
+    "held_bytes": re.compile(r"bench-hop \d+ .*held_bytes=(\d+)"),
 }
+PARTS = re.compile(r"bench: (early-parts|late-total \d+|kexec-path \d+) (.*)")
 
 
 def parse(path):
@@ -27,31 +30,42 @@ def parse(path):
     for line in open(path, errors="replace"):
         m = HOP.search(line)
         if m:
-            if hops:
-                hops[-1]["wall_s"] = float(m.group(1)) - hops[-1]["start"]
-            hops.append({"start": float(m.group(1)), "index": len(hops),
-                         "kernel": "ours" if m.group(3).endswith("-kmd") else "stock"})
+            hops.append({"index": len(hops), "parts": {},
+                         "kernel": "ours" if m.group(2).endswith("-kmdbench") else "stock"})
+            if len(hops) > 1:
+                hops[-1]["from"] = hops[-2]["kernel"]
             continue
         if not hops:
             continue
-        for key, pat in PATTERNS.items():
+        h = hops[-1]
+        for key, pat in NUM.items():
             m = pat.search(line)
-            if m and key not in hops[-1]:
-                hops[-1][key] = float(m.group(1))
+            if m and key not in h:
+                h[key] = float(m.group(1))
+        m = PARTS.search(line)
+        if m:
+            it = iter(m.group(2).split())
+            where = m.group(1).split("-")[0]
+            h["parts"].update({f"{where}: {k}": int(v) for k, v in zip(it, it)})
+    # The kexec path runs in the kernel that kexecs: it belongs to that hop.
+    for h in hops:
+        if "early" in h or "early_deferred" in h:
+            h["early_all"] = h.get("early", 0) + h.get("early_deferred", 0)
+        if all(k in h for k in ("early_all", "late", "kexec")):
+            h["sum"] = h["early_all"] + h["late"] + h["kexec"]
     return hops
 
 
-def values(hops, kernel, key, kexeced=True):
-    return [h[key] for h in hops
-            if h["kernel"] == kernel and key in h and (h["index"] or not kexeced)]
+def vals(hops, kernel, key, frm=None):
+    return [h[key] for h in hops if h["kernel"] == kernel and key in h
+            and (frm is None or h.get("from") == frm)]
 
 
-def cell(v, fmt):
+def cell(v, fmt="{:,.0f}"):
     if not v:
         return "n/a", None
     med = statistics.median(v)
-    return (f"{fmt.format(med)} ({fmt.format(min(v))} to {fmt.format(max(v))}, n={len(v)})",
-            med)
+    return f"{fmt.format(med)} ({fmt.format(min(v))} to {fmt.format(max(v))}, n={len(v)})", med
 
 
 def pages(nbytes):
@@ -64,78 +78,72 @@ def main():
     ap.add_argument("--machine", required=True)
     ap.add_argument("--loop-warm", required=True)
     ap.add_argument("--loop-cold", required=True)
+    ap.add_argument("icount")
     ap.add_argument("plain")
-    ap.add_argument("cost")
     a = ap.parse_args()
-    plain, cost = parse(a.plain), parse(a.cost)
+    ic, pl = parse(a.icount), parse(a.plain)
 
     rows = []
 
-    def row(what, o, s, ratio="", goal=""):
-        rows.append(f"| {what} | {o} | {s} | {ratio} | {goal} |")
+    def row(*cols):
+        rows.append("| " + " | ".join(cols) + " |")
 
-    def both(what, hops, key, fmt, scale=1.0, goal=""):
-        o, om = cell([x * scale for x in values(hops, "ours", key)], fmt)
-        s, sm = cell([x * scale for x in values(hops, "stock", key)], fmt)
-        ratio = f"{om / sm:.3f}" if om is not None and sm else ""
-        row(what, o, s, ratio, goal)
+    def ours(what, key, goal="", frm=None, how=""):
+        row(what, cell(vals(ic, "ours", key, frm))[0], cell(vals(pl, "ours", key, frm))[0], goal, how)
 
-    # 1. Time to the line (plain chain).
-    both("time to the `exec from` line after a kexec, s", plain, "line_s", "{:.6f}",
-         goal="ours 0.000000")
-    both("kernel boot to /init, s", plain, "init_s", "{:.3f}")
+    ours("1. early read, record from ours", "early_all", frm="ours",
+         how="`kho_populate()` → `kho_kexec_metadata_populate()` (+ deferred part, 0 on x86)")
+    ours("1. early read, record from stock", "early_all", frm="stock", how="same")
+    ours("2. late registration (`kmd_init`)", "late", how="whole initcall, TSC around it")
+    ours("3. kexec path (reboot notifier)", "kexec", how="`kmd_reboot()`, at kexec")
+    ours("**4. sum of 1 to 3, per boot**", "sum", goal="≤ 20,000", how="same boot")
+    o, om = cell(vals(ic, "ours", "init"))
+    s, sm = cell(vals(ic, "stock", "init"))
+    po, pom = cell(vals(pl, "ours", "init"))
+    ps, psm = cell(vals(pl, "stock", "init"))
+    row("5. kernel entry to `/init`, ours", o, po, "", "TSC at `x86_64_start_kernel()` to `run_init_process()`")
+    row("5. kernel entry to `/init`, stock 7.3", s, ps, "", "same patch on the base")
+    row("**5. ours/stock**", f"{om / sm:.4f}" if om and sm else "n/a",
+        f"{pom / psm:.4f}" if pom and psm else "n/a", "≤ 1.001", "ratio of the medians")
+    allh = ic + pl
+    for kern in ("ours", "stock"):
+        out = [h["out_bytes"] for h in allh if h["kernel"] == kern and "out_bytes" in h]
+        held = [h["held_bytes"] for h in allh if h["kernel"] == kern and "held_bytes" in h and h["index"]]
+        name = "ours" if kern == "ours" else "stock 7.3"
+        row(f"6. pages preserved for the next kernel, {name}",
+            f"{max(map(pages, out))} ({int(max(out))} bytes, n={len(out)})" if out else "n/a",
+            "", "1", "`kho/out/sub_fdts/kexec-metadata` in debugfs")
+        row(f"6. pages of the previous record held after boot, {name}",
+            f"{max(map(pages, held))} (n={len(held)})" if held else "n/a",
+            "", "0" if kern == "ours" else "", "`kho/in/sub_fdts/kexec-metadata` in debugfs")
+    o = vals(ic, "ours", "line_s")
+    s = vals(ic, "stock", "line_s")
+    row("`exec from` line timestamp, ours / stock, s",
+        f"{cell(o, '{:.6f}')[0]} / {cell(s, '{:.6f}')[0]}", "", "ours 0.000000", "printk time")
 
-    # 2. Boot-path cost (cost chain, initcall_debug and KEXEC_HANDOVER_DEBUG).
-    early = values(cost, "ours", "early_ns")
-    kmd_init = values(cost, "ours", "kmd_init_us")
-    stamp = values(cost, "ours", "stamp_ns")
-    row("early read and validation (`KEXEC_HANDOVER_DEBUG`), µs",
-        cell([x / 1000 for x in early], "{:.1f}")[0], "not measurable", "")
-    row("late registration, `kmd_init` (`initcall_debug`), µs",
-        cell(kmd_init, "{:.0f}")[0], "inside `kho_init`", "")
-    row("kexec path: uptime stamp (`KEXEC_HANDOVER_DEBUG`), µs",
-        cell([x / 1000 for x in stamp], "{:.1f}")[0], "nothing on this path", "")
-    totals = [h["early_ns"] / 1000 + h["kmd_init_us"] + h["stamp_ns"] / 1000 for h in cost
-              if h["kernel"] == "ours" and all(k in h for k in ("early_ns", "kmd_init_us", "stamp_ns"))]
-    row("**total of the three, per boot**, µs", cell(totals, "{:.1f}")[0], "", "", "≤ 50")
-
-    # 3. Memory (both chains), from the KHO debugfs in the guest.
-    allhops = plain + cost
-    o = values(allhops, "ours", "out_bytes", kexeced=False)
-    s = values(allhops, "stock", "out_bytes", kexeced=False)
-    row("pages preserved for the next kernel (`kho/out/sub_fdts/kexec-metadata`)",
-        f"{max(map(pages, o))} ({int(max(o))} bytes, n={len(o)})" if o else "n/a",
-        f"{max(map(pages, s))} ({int(max(s))} bytes, n={len(s)})" if s else "n/a", "", "1")
-    o = values(allhops, "ours", "held_bytes")
-    s = values(allhops, "stock", "held_bytes")
-    row("pages of the previous kernel's record still held after boot (`kho/in/sub_fdts/kexec-metadata`)",
-        f"{max(map(pages, o))} (n={len(o)})" if o else "n/a",
-        f"{max(map(pages, s))} (n={len(s)})" if s else "n/a", "", "0")
-
-    # 4. Chain throughput (plain chain): host seconds from one "Linux version"
-    # to the next, for kexec'ed hops; each ours hop is paired with the stock
-    # hop before it.
-    both("seconds per hop (host clock, boot + guest + kexec transition)", plain, "wall_s",
-         "{:.3f}")
-    for key, what in (("wall_s", "seconds per hop"), ("kexec_s", "guest uptime at kexec")):
-        pairs = [h[key] / p[key] for p, h in zip(plain, plain[1:])
-                 if h["kernel"] == "ours" and p["kernel"] == "stock" and p["index"]
-                 and key in h and key in p]
-        row(f"{what}: ours/stock of adjacent hops", cell(pairs, "{:.3f}")[0], "", "",
-            "≤ 1.02" if key == "wall_s" else "")
-    both("guest uptime at kexec (kernel boot + guest work), s", plain, "kexec_s", "{:.3f}")
-
-    # 5. Developer loop.
-    row("developer loop: edit one .c file → chain result (warm)", a.loop_warm, "", "", "")
-    row("developer loop: `make check` in a fresh clone, empty ccache", a.loop_cold, "", "", "")
+    # Largest contributors, in all three parts.
+    parts = {}
+    for h in ic:
+        for k, v in h["parts"].items():
+            parts.setdefault(k, []).append(v)
+    contrib = sorted(((statistics.median(v), k) for k, v in parts.items()), reverse=True)
 
     print(f"Machine: {a.machine}  ")
-    print(f"QEMU accelerator: **{a.accel}** (TCG and KVM figures are not comparable)  ")
-    print(f"Chains: {len(plain) - 1} and {len(cost) - 1} kexecs, ours and stock alternating")
+    print(f"Chains: {len(ic) - 1} kexecs under `-icount shift=0,sleep=off` (TCG) and "
+          f"{len(pl) - 1} under plain {a.accel}; kernels in the order ours, ours, stock 7.3, ...  ")
+    print("Units: guest instructions under icount (1 ns of guest time each); "
+          f"under plain {a.accel}, TSC ticks of the host, translation included (not comparable).")
     print()
-    print("| measure | ours: median (min to max) | stock 7.3: median (min to max) | ours/stock | goal |")
+    print(f"| measure | icount: median (min to max, n), instructions | plain {a.accel}: TSC ticks | goal | how |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))
+    print()
+    if contrib:
+        print("Largest contributors (icount, median instructions over the hops that ran them): " +
+              ", ".join(f"{k} {v:,.0f}" for v, k in contrib) + ".")
+        print()
+    print(f"Developer loop: edit one .c file → chain result (warm): {a.loop_warm}.  ")
+    print(f"Developer loop: `make check` in a fresh clone, empty ccache: {a.loop_cold}.")
 
 
 if __name__ == "__main__":

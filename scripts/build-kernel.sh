@@ -56,7 +56,10 @@ if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_DEPEND=1
 	cc="ccache $cc"
 fi
-mk=(make -C "$src" O="$obj" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc"
+# ARCH=x86, as the selftests use it: the architecture name is written into
+# autoconf.h, so x86_64 would make every ccache entry differ from theirs.
+karch=${arch/x86_64/x86}
+mk=(make -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" CC="$cc"
     HOSTCC=gcc LOCALVERSION="-$flavor" -j"$(nproc_jobs)")
 
 # The test kernel's options: the selftest's fragment and the QEMU options of
@@ -93,10 +96,10 @@ fragment() {
 
 configure() {
 	local frag=$obj/kmd.fragment opt
-	fragment >"$frag"
+	{ fragment && echo "# ARCH=$karch"; } >"$frag"
 	# allnoconfig plus the fragment, as the selftest itself does.
 	if ! [ -f "$obj/.config" ] || ! cmp -s "$frag" "$obj/kmd.fragment.done"; then
-		(cd "$src" && ARCH=$arch CROSS_COMPILE=$cross scripts/kconfig/merge_config.sh -n -O "$obj" \
+		(cd "$src" && ARCH=$karch CROSS_COMPILE=$cross scripts/kconfig/merge_config.sh -n -O "$obj" \
 			"$frag") >>"$log" 2>&1 || { tail -n 20 "$log"; die "merge_config.sh failed, see $log"; }
 	fi
 	# Every option of the fragment must have survived.

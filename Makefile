@@ -18,7 +18,7 @@ help:
 	@echo "make kernels       build the test kernels"
 	@echo "make shell         interactive guest with busybox and kexec-tools"
 	@echo "make check-bisect  build after every patch of the series"
-	@echo "make bench         measure ours against stock (HOPS=21, BENCH_COLD=0 skips the cold check)"
+	@echo "make bench         measure ours against stock (HOPS=30, BENCH_COLD=0 skips the cold check)"
 	@echo "make deps          install missing Debian packages (as root)"
 
 deps:
@@ -51,7 +51,7 @@ bench:
 	@$(S)/bench.sh
 
 clean:
-	rm -rf build/linux*/.kbuild-* build/linux/.kho-kmd build/images build/logs build/kunit-*
+	rm -rf build/linux*/.kbuild-* build/linux/.kho-kmd build/linux/.peers-* build/kbuild build/images build/logs build/kunit-*
 
 distclean:
 	rm -rf build

@@ -46,7 +46,7 @@ def parse(path):
         if m:
             it = iter(m.group(2).split())
             where = m.group(1).split("-")[0]
-            h["parts"].update({f"{where}: {k}": int(v) for k, v in zip(it, it)})
+            h["parts"].update({f"{where}: {k}": int(v) for k, v in zip(it, it) if v.isdigit()})
     # The kexec path runs in the kernel that kexecs: it belongs to that hop.
     for h in hops:
         if "early" in h or "early_deferred" in h:
@@ -57,7 +57,8 @@ def parse(path):
 
 
 def vals(hops, kernel, key, frm=None):
-    return [h[key] for h in hops if h["kernel"] == kernel and key in h
+    """Kexec'ed hops only: hop 0 is a cold boot from QEMU's -kernel."""
+    return [h[key] for h in hops if h["kernel"] == kernel and key in h and h["index"]
             and (frm is None or h.get("from") == frm)]
 
 
@@ -92,7 +93,7 @@ def main():
         row(what, cell(vals(ic, "ours", key, frm))[0], cell(vals(pl, "ours", key, frm))[0], goal, how)
 
     ours("1. early read, record from ours", "early_all", frm="ours",
-         how="`kho_populate()` → `kho_kexec_metadata_populate()` (+ deferred part, 0 on x86)")
+         how="`kho_populate()` → `kho_kexec_metadata_populate()` (+ the deferred call, which on x86 only finds nothing left to do)")
     ours("1. early read, record from stock", "early_all", frm="stock", how="same")
     ours("2. late registration (`kmd_init`)", "late", how="whole initcall, TSC around it")
     ours("3. kexec path (reboot notifier)", "kexec", how="`kmd_reboot()`, at kexec")

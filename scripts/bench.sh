@@ -31,11 +31,14 @@ if ! [[ "$HOPS" =~ ^[0-9]+$ ]] || ((HOPS < 30)); then
 fi
 need_cmd python3 python3
 "$TOP/scripts/tree.sh"
+# Our test kernel too: the accelerator probe and the developer loop use it.
+"$TOP/scripts/build-kernel.sh" kmd x86_64
 
 # bench_tree NAME COMMIT PATCH...: build/linux-NAME, a worktree of
 # build/linux at COMMIT, with the bench patches applied.
 bench_tree() {
-	local wt=$BUILD/linux-$1 commit=$2 p
+	local wt=$BUILD/linux-$1 commit p
+	commit=$(git -C "$TREE" rev-parse "$2")
 	shift 2
 	if [ ! -e "$wt/.git" ]; then
 		git -C "$TREE" worktree prune
@@ -125,7 +128,7 @@ if [[ "$BENCH_COLD" != 0 ]]; then
 	else
 		warn "the cold make check failed; its logs are in $dir/clone/build/logs"
 	fi
-	loop_cold="$(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s, \`$(grep '^check: ' "$LOGS/bench-cold-check.log" | tail -1)\`"
+	loop_cold="$(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s, \`$(grep '^check: ' "$LOGS/bench-cold-check.log" | tail -1 || true)\`"
 fi
 
 machine="$(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(awk '/^MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), host $(uname -r), $(qemu-system-x86_64 --version | head -1)"

@@ -118,7 +118,7 @@ if [ $# -gt 0 ]; then
 fi
 
 img=$IMAGES/$flavor-$arch
-stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion)"
+stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion) $(sha256sum <"$0" | cut -c1-8)"
 # Stock and other-ABI images do not depend on the series: they are kept in
 # the user's cache, keyed by source commit, fragment and compiler, so a
 # new clone does not build them again.
@@ -129,7 +129,8 @@ if [ "$flavor" = stock ] || [ "$flavor" = xabi ]; then
 		exit 0
 	fi
 	if [ -f "$cached" ]; then
-		cp "$cached" "$img" && echo "$stamp" >"$img.stamp"
+		cp "$cached" "$img" || die "cannot copy $cached to $img"
+		echo "$stamp" >"$img.stamp"
 		info "$flavor kernel for $arch taken from the cache ($cached)"
 		exit 0
 	fi
@@ -154,7 +155,11 @@ if ! "${mk[@]}" "${targets[@]}" >>"$log" 2>&1; then
 fi
 cp "$obj/$(kimage "$arch")" "$img"
 echo "$stamp" >"$img.stamp"
-if [ "$flavor" = stock ] || [ "$flavor" = xabi ]; then
-	mkdir -p "$CACHE/images" && cp "$img" "$cached.tmp" && mv "$cached.tmp" "$cached"
+# Only a tree without local edits goes into the cache shared by clones.
+if { [ "$flavor" = stock ] || [ "$flavor" = xabi ]; } &&
+   [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
+	mkdir -p "$CACHE/images"
+	tmp=$(mktemp "$CACHE/images/.tmp.XXXXXX")
+	cp "$img" "$tmp" && mv "$tmp" "$cached"
 fi
 info "built $img ($(cat "$obj/include/config/kernel.release")) in $(elapsed "$start")"

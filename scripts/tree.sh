@@ -113,8 +113,10 @@ main() {
 		die "patches/ changed since build/linux was last applied or exported, and build/linux has work that is not in patches/: make export keeps that work (it replaces patches/), or move build/linux away to start again from patches/"
 	fi
 
+	local xabi
 	worktree "$STOCK_TREE" base
-	worktree "$XABI_TREE" "$(xabi_commit)"
+	xabi=$(xabi_commit) || exit 1
+	worktree "$XABI_TREE" "$xabi"
 }
 
 # worktree DIR COMMIT: DIR is a worktree of build/linux, checked out at COMMIT.
@@ -123,7 +125,8 @@ worktree() {
 		git -C "$TREE" worktree prune
 		git -C "$TREE" worktree add -q --detach "$1" "$2"
 	fi
-	git -C "$1" checkout -q --detach "$2"
+	# -f: a worktree for a kernel flavor never keeps local edits.
+	git -C "$1" checkout -q -f --detach "$2"
 }
 
 # The other-ABI kernel's source: the base with another KHO root compatible
@@ -131,15 +134,19 @@ worktree() {
 # that no build, killed or not, can turn the stock tree into something else.
 xabi_commit() {
 	local hdr=include/linux/kho/abi/kexec_handover.h index blob tree
+	git -C "$TREE" cat-file -e "base:$hdr" 2>/dev/null ||
+		die "$hdr is missing from the base: the other-ABI kernel cannot be made"
 	index=$(mktemp)
 	blob=$(git -C "$TREE" show "base:$hdr" |
 		sed 's/^#define KHO_FDT_COMPATIBLE ".*"$/#define KHO_FDT_COMPATIBLE "kho-v4-xabi"/' |
 		git -C "$TREE" hash-object -w --stdin)
 	[ "$blob" != "$(git -C "$TREE" rev-parse "base:$hdr")" ] ||
 		die "KHO_FDT_COMPATIBLE not found in $hdr of the base: the other-ABI kernel cannot be made"
-	GIT_INDEX_FILE=$index git -C "$TREE" read-tree base
-	GIT_INDEX_FILE=$index git -C "$TREE" update-index --cacheinfo "100644,$blob,$hdr"
-	tree=$(GIT_INDEX_FILE=$index git -C "$TREE" write-tree)
+	if ! GIT_INDEX_FILE=$index git -C "$TREE" read-tree base ||
+	   ! GIT_INDEX_FILE=$index git -C "$TREE" update-index --cacheinfo "100644,$blob,$hdr" ||
+	   ! tree=$(GIT_INDEX_FILE=$index git -C "$TREE" write-tree); then
+		die "cannot make the other-ABI commit in $TREE"
+	fi
 	rm -f "$index"
 	GIT_AUTHOR_DATE=$KMD_DATE GIT_COMMITTER_DATE=$KMD_DATE \
 		kgit -C "$TREE" commit-tree -p base -m "kho: another root compatible (other-ABI test kernel)" "$tree"

@@ -144,7 +144,7 @@ def main():
               ", ".join(f"{k} {v:,.0f}" for v, k in contrib) + ".")
         print()
     print(f"Developer loop: edit one .c file → chain result (warm): {a.loop_warm}.  ")
-    print(f"Developer loop: `make check` in a fresh clone, empty ccache: {a.loop_cold}.")
+    print(f"Developer loop: `make check` in a fresh clone, empty cache: {a.loop_cold}.")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@
 # (the accelerator accel.sh picks) gives the same figures in TSC ticks of
 # the host, translation included, for comparison only.
 # Then the developer loop: a one-file edit to a chain result, and (unless
-# BENCH_COLD=0) a cold "make check" in a fresh clone with an empty ccache.
+# BENCH_COLD=0) a cold "make check" in a fresh clone with an empty cache.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -114,17 +114,17 @@ else
 fi
 
 # Developer loop, cold: make check in a fresh clone of this repository's
-# HEAD, with an empty ccache.  The Debian package and the base repository
-# stay cached in ~/.cache/kexec-metadata, as on any machine that ran once.
+# HEAD, with an empty cache directory (KMD_CACHE): no ccache, no base
+# download, no cached stock images, as on a new machine.
 loop_cold="not run (BENCH_COLD=0)"
 if [[ "$BENCH_COLD" != 0 ]]; then
 	info "developer loop: cold make check in a fresh clone (about 20 min on 2 cores)"
-	rm -rf "$dir/clone" "$dir/ccache"
+	rm -rf "$dir/clone" "$dir/cache"
 	git clone -q "$TOP" "$dir/clone"
 	start=$SECONDS
-	if env -u BUILD CCACHE_DIR="$dir/ccache" make -C "$dir/clone" check \
+	if env -u BUILD -u CCACHE_DIR KMD_CACHE="$dir/cache" make -C "$dir/clone" check \
 		>"$LOGS/bench-cold-check.log" 2>&1; then
-		rm -rf "$dir/clone" "$dir/ccache"
+		rm -rf "$dir/clone" "$dir/cache"
 	else
 		warn "the cold make check failed; its logs are in $dir/clone/build/logs"
 	fi

@@ -48,12 +48,7 @@ log=$LOGS/build-$flavor-$arch.log
 
 cc=${cross}gcc
 if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	# Paths relative to the checkout: another clone hits the same cache.
-	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
-	# Depend mode: no second preprocessor run on a miss (a cold build
-	# costs what it costs without ccache); a hit needs identical sources.
-	export CCACHE_DEPEND=1
+	ccache_env
 	cc="ccache $cc"
 fi
 # ARCH=x86, as the selftests use it: the architecture name is written into

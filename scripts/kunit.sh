@@ -18,8 +18,7 @@ args=(run --arch="$arch" --kunitconfig=kernel/liveupdate
 [ "$arch" = arm64 ] && args+=(--cross_compile=aarch64-linux-gnu-)
 command -v ccache >/dev/null 2>&1 && [ "$arch" != arm64 ] &&
 	args+=(--make_options="CC=ccache gcc")
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
+ccache_env
 
 cd "$TREE"
 kunit=(python3 tools/testing/kunit/kunit.py "${args[@]}")

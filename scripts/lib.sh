@@ -131,11 +131,19 @@ hide_kvm() {
 	exec unshare -rm "${hide[@]}"
 }
 
-# ccache_path: kbuild through ccache for scripts that run make themselves
-# (the selftests' own builds): ccache's compiler links first in PATH, and
-# the settings of build-kernel.sh.
+# ccache_env: the one ccache setup of every kernel build here.  The cache
+# is shared by all clones (paths are relative to the checkout); depend mode
+# runs no second preprocessor on a miss, so a cold build costs what it
+# costs without ccache, and a hit needs identical sources.
+ccache_env() {
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true CCACHE_DEPEND=1
+}
+
+# ccache_path: the same for scripts that run make themselves (the
+# selftests' own builds), through ccache's compiler links first in PATH.
 ccache_path() {
 	[ -d /usr/lib/ccache ] || return 0
-	export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true CCACHE_DEPEND=1
+	export PATH=/usr/lib/ccache:$PATH
+	ccache_env
 }

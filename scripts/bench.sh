@@ -12,7 +12,7 @@
 #  - scripts/bench-kmd.patch, on ours: TSC around the early read, the late
 #    registration (kmd_init, with its parts) and the kexec-path notifier.
 # One x86_64 chain of HOPS kexecs (default 30) runs the busybox guest of
-# scripts/bench-init in the order ours, ours, stock, ... under QEMU's
+# scripts/guest-init in the order ours, ours, stock, ... under QEMU's
 # "-icount shift=0,sleep=off": guest time, hence the TSC, advances by one
 # per guest instruction, so each figure counts instructions, the same in
 # every run and free of TCG's translation cost.  A second, plain chain
@@ -62,7 +62,7 @@ git -C "$BUILD/linux-kmdbench" apply "$TOP/scripts/bench-common.patch" "$TOP/scr
 bench_tree stockbench base "$TOP/scripts/bench-common.patch"
 
 dir=$BUILD/bench
-busybox_guest "$TOP/scripts/bench-init" "$dir" kmdbench stockbench
+busybox_guest "$TOP/scripts/guest-init" "$dir" x86_64 kmdbench stockbench
 accel=$("$TOP/scripts/accel.sh" x86_64)
 
 # Prefix every serial line with the host's clock.

@@ -91,9 +91,11 @@ stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
 stage selftest-corrupt-x86_64 selftest corrupt x86_64 -n 3
 stage selftest-chain-arm64 selftest chain arm64 -n 5
 stage selftest-uefi-x86_64 selftest chain x86_64 -n 3 -b /usr/share/ovmf/OVMF.fd
+stage selftest-uefi-arm64 selftest chain arm64 -n 3 -b /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
 stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
 stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"
-stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh"
+stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh" x86_64
+stage kexec-tools-arm64 "$TOP/scripts/kexec-tools.sh" arm64
 stage selftest-reviewer-x86_64 reviewer
 stage kho-vmtest-x86_64 "$TOP/scripts/peers.sh" kho
 stage luo-kexec-simple-x86_64 "$TOP/scripts/peers.sh" luo

@@ -82,38 +82,65 @@ kimage() {
 	esac
 }
 
-# busybox_guest INIT DIR [OURS STOCK]: builds our kernel and stock for
-# x86_64 (flavors OURS and STOCK of build-kernel.sh, default kmd and stock)
-# and an initramfs in DIR/initrd.cpio with Debian's static busybox,
-# kexec-tools and its libraries, our kernel as /kernel, stock as
-# /kernel-stock, and INIT as /init.  Used by make shell and make bench.
+# elf_libs ROOT TRIPLET FILE: the shared libraries that FILE needs,
+# recursively, as found in ROOT/lib/TRIPLET or ROOT/usr/lib/TRIPLET.
+elf_libs() {
+	local root=$1 triplet=$2 todo=("$3") seen=" " f lib path
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]} && todo=("${todo[@]:1}")
+		for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			case $seen in *" $lib "*) continue ;; esac
+			seen="$seen$lib "
+			path=$(first_match "$root/lib/$triplet/$lib" "$root/usr/lib/$triplet/$lib") ||
+				die "$lib, needed by $f, is not in $root/lib/$triplet"
+			echo "$path"
+			todo+=("$path")
+		done
+	done
+}
+
+# busybox_guest INIT DIR ARCH OURS [STOCK]: builds kernel flavor OURS of
+# build-kernel.sh for ARCH (and STOCK, if given) and an initramfs in
+# DIR/initrd.cpio with Debian's static busybox, kexec-tools and its
+# libraries, OURS as /kernel, STOCK as /kernel-stock, and INIT as /init.
+# x86_64 takes busybox and kexec-tools from the host, arm64 from
+# arm64-userland.sh.  Used by make shell, make bench and kexec-tools.sh.
 busybox_guest() {
-	local init=$1 dir=$2 ours=${3:-kmd} stock=${4:-stock} d lib
-	need_cmd qemu-system-x86_64 qemu-system-x86
-	need_cmd busybox busybox-static
-	need_cmd kexec kexec-tools
-	file -L "$(command -v busybox)" | grep -q 'statically linked' ||
-		die "a static busybox is needed: apt-get install busybox-static"
+	local init=$1 dir=$2 arch=$3 ours=$4 stock=${5:-} root="" triplet lib interp
+	case $arch in
+	x86_64)
+		need_cmd busybox busybox-static
+		need_cmd kexec kexec-tools
+		file -L "$(command -v busybox)" | grep -q 'statically linked' ||
+			die "a static busybox is needed: apt-get install busybox-static"
+		triplet=x86_64-linux-gnu ;;
+	arm64)
+		root=$("$TOP/scripts/arm64-userland.sh")
+		triplet=aarch64-linux-gnu ;;
+	esac
+	need_cmd readelf binutils
 	"$TOP/scripts/tree.sh"
-	"$TOP/scripts/build-kernel.sh" "$ours" x86_64
-	"$TOP/scripts/build-kernel.sh" "$stock" x86_64
+	"$TOP/scripts/build-kernel.sh" "$ours" "$arch"
+	[ -z "$stock" ] || "$TOP/scripts/build-kernel.sh" "$stock" "$arch"
 	rm -rf "$dir" && mkdir -p "$dir" "$LOGS"
+	interp=$(readelf -l "$root/sbin/kexec" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
 	{
-		for d in /bin /sbin /proc /sys /dev /tmp /lib /lib64 /lib/x86_64-linux-gnu; do
+		for d in /bin /sbin /proc /sys /dev /tmp /lib /lib/$triplet "$(dirname "$interp")"; do
 			echo "dir $d 0755 0 0"
 		done
 		echo "nod /dev/console 0600 0 0 c 5 1"
-		echo "file /bin/busybox $(command -v busybox) 0755 0 0"
-		echo "file /sbin/kexec $(command -v kexec) 0755 0 0"
-		ldd "$(command -v kexec)" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' |
-			while read -r lib; do
-				echo "file $lib $(readlink -f "$lib") 0755 0 0"
-			done
-		echo "file /kernel $IMAGES/$ours-x86_64 0644 0 0"
-		echo "file /kernel-stock $IMAGES/$stock-x86_64 0644 0 0"
+		echo "file /bin/busybox $root/bin/busybox 0755 0 0"
+		echo "file /sbin/kexec $root/sbin/kexec 0755 0 0"
+		elf_libs "$root" "$triplet" "$root/sbin/kexec" | while read -r lib; do
+			echo "file /lib/$triplet/${lib##*/} $(readlink -f "$lib") 0755 0 0"
+			[ "${lib##*/}" != "${interp##*/}" ] ||
+				echo "file $interp $(readlink -f "$lib") 0755 0 0"
+		done
+		echo "file /kernel $IMAGES/$ours-$arch 0644 0 0"
+		[ -z "$stock" ] || echo "file /kernel-stock $IMAGES/$stock-$arch 0644 0 0"
 		echo "file /init $init 0755 0 0"
-	} >"$dir/cpio_list"
-	"$TREE/.kbuild-x86_64/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
+	} | LC_ALL=C sort -u >"$dir/cpio_list"
+	"$TREE/.kbuild-$arch/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
 }
 
 # hide_kvm CMD...: runs CMD with /dev/kvm hidden (bound to /dev/null in a

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 dir=$BUILD/shell
-busybox_guest "$TOP/scripts/shell-init" "$dir"
+busybox_guest "$TOP/scripts/guest-init" "$dir" x86_64 kmd stock
 accel=$("$TOP/scripts/accel.sh" x86_64)
 info "starting QEMU ($accel); serial log: $LOGS/shell.serial; leave with Ctrl-a x"
 qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -nographic -nodefaults \

@@ -35,19 +35,20 @@ kernels: tree
 	@$(S)/build-kernel.sh stock x86_64
 	@$(S)/build-kernel.sh xabi x86_64
 
-demo:
+# The tree, then the kernels: the one place that says so.
+demo: kernels
 	@$(S)/demo.sh
 
-shell:
+shell: kernels
 	@$(S)/shell.sh
 
 check:
 	@$(S)/check.sh
 
-check-bisect:
+check-bisect: tree
 	@$(S)/check-bisect.sh
 
-bench:
+bench: kernels
 	@$(S)/bench.sh
 
 clean:

@@ -30,9 +30,9 @@ if ! [[ "$HOPS" =~ ^[0-9]+$ ]] || ((HOPS < 30)); then
 	die "HOPS=$HOPS: the chain needs at least 30 kexecs to give 10 hops of stock"
 fi
 need_cmd python3 python3
-"$TOP/scripts/tree.sh"
-# Our test kernel too: the accelerator probe and the developer loop use it.
-"$TOP/scripts/build-kernel.sh" kmd x86_64
+# make bench built the tree and our test kernel first (Makefile): the
+# accelerator probe and the developer loop use it.
+[ -f "$IMAGES/kmd-x86_64" ] || die "no test kernel; run make bench, not this script"
 
 # bench_tree NAME COMMIT PATCH...: build/linux-NAME, a worktree of
 # build/linux at COMMIT, with the bench patches applied.

@@ -11,7 +11,8 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/scripts/tree.sh"
+# make check-bisect made the tree first (Makefile).
+[ -d "$TREE/.git" ] || die "no build/linux; run make check-bisect, not this script"
 [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 	die "build/linux has uncommitted changes; commit or drop them first"
 branch=$(git -C "$TREE" symbolic-ref -q --short HEAD) || die "build/linux is not on a branch"

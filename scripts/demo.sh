@@ -14,9 +14,10 @@ shopt -s extglob
 HOPS=${HOPS:-5}
 start=$SECONDS
 "$TOP/scripts/deps.sh" check || die "install the packages above (or run make deps as root), then make demo again"
-"$TOP/scripts/tree.sh"
-"$TOP/scripts/build-kernel.sh" kmd x86_64
-"$TOP/scripts/build-kernel.sh" stock x86_64
+# make demo built the tree and the kernels first (Makefile).
+if ! [ -f "$IMAGES/kmd-x86_64" ] || ! [ -f "$IMAGES/stock-x86_64" ]; then
+	die "no kernels; run make demo, not this script"
+fi
 accel=$("$TOP/scripts/accel.sh" x86_64)
 
 info "booting $(cat "$TREE/.kbuild-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, ours and stock $BASE_SERIES mixed (about $((HOPS * 3 + 5)) s under TCG)"

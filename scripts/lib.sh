@@ -159,12 +159,15 @@ hide_kvm() {
 }
 
 # ccache_env: the one ccache setup of every kernel build here.  The cache
-# is shared by all clones (paths are relative to the checkout); depend mode
-# runs no second preprocessor on a miss, so a cold build costs what it
-# costs without ccache, and a hit needs identical sources.
+# is shared by all clones (paths are relative to the checkout).  Not depend
+# mode (CCACHE_DEPEND): it hashes only what the compiler's .d file lists,
+# which the .incbin of arch/x86/boot/compressed/piggy.S is not, so a warm
+# clone got a bzImage with the compressed kernel of an earlier build of
+# the same size.  The default modes refuse to cache .incbin.
 ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true CCACHE_DEPEND=1
+	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
+	unset CCACHE_DEPEND
 }
 
 # ccache_path: the same for scripts that run make themselves (the

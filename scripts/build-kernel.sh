@@ -49,7 +49,7 @@ log=$LOGS/build-$flavor-$arch.log
 cc=${cross}gcc
 if command -v ccache >/dev/null 2>&1; then
 	ccache_env
-	cc="ccache $cc"
+	cc="$(ccache_bin)/$cc"
 fi
 # ARCH=x86, as the selftests use it: the architecture name is written into
 # autoconf.h, so x86_64 would make every ccache entry differ from theirs.
@@ -115,7 +115,7 @@ fi
 img=$IMAGES/$flavor-$arch
 # The ccache setup is part of the key: images built in depend mode may hold
 # a stale compressed kernel (see ccache_env in lib.sh).
-stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion) $(sha256sum <"$0" | cut -c1-8) $(declare -f ccache_env | sha256sum | cut -c1-8)"
+stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion) $(sha256sum <"$0" | cut -c1-8) $(declare -f ccache_env ccache_bin | sha256sum | cut -c1-8)"
 # Stock and other-ABI images do not depend on the series: they are kept in
 # the user's cache, keyed by source commit, fragment and compiler, so a
 # new clone does not build them again.

@@ -17,7 +17,7 @@ args=(run --arch="$arch" --kunitconfig=kernel/liveupdate
       --build_dir="$BUILD/kunit-$arch" --jobs="$(nproc_jobs)" --timeout=600)
 [ "$arch" = arm64 ] && args+=(--cross_compile=aarch64-linux-gnu-)
 command -v ccache >/dev/null 2>&1 && [ "$arch" != arm64 ] &&
-	args+=(--make_options="CC=ccache gcc")
+	args+=(--make_options="CC=$(ccache_bin)/gcc")
 ccache_env
 
 cd "$TREE"

@@ -163,17 +163,31 @@ hide_kvm() {
 # mode (CCACHE_DEPEND): it hashes only what the compiler's .d file lists,
 # which the .incbin of arch/x86/boot/compressed/piggy.S is not, so a warm
 # clone got a bzImage with the compressed kernel of an earlier build of
-# the same size.  The default modes refuse to cache .incbin.
+# the same size.  The default modes refuse to cache .incbin, but would
+# still return what depend mode stored, so piggy.S bypasses ccache
+# altogether (ccache_bin).
 ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
 	unset CCACHE_DEPEND
 }
 
+# ccache_bin: a directory whose gcc, x86_64-linux-gnu-gcc and
+# aarch64-linux-gnu-gcc are scripts/ccache-cc, i.e. ccache but for piggy.S.
+ccache_bin() {
+	local dir=$BUILD/ccache-bin cc
+	mkdir -p "$dir"
+	for cc in gcc x86_64-linux-gnu-gcc aarch64-linux-gnu-gcc; do
+		ln -sf "$TOP/scripts/ccache-cc" "$dir/$cc"
+	done
+	echo "$dir"
+}
+
 # ccache_path: the same for scripts that run make themselves (the
-# selftests' own builds), through ccache's compiler links first in PATH.
+# selftests' own builds), through those compilers first in PATH.
 ccache_path() {
-	[ -d /usr/lib/ccache ] || return 0
-	export PATH=/usr/lib/ccache:$PATH
+	command -v ccache >/dev/null 2>&1 || return 0
+	PATH=$(ccache_bin):$PATH
+	export PATH
 	ccache_env
 }

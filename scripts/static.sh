@@ -86,7 +86,7 @@ run_warnings() {
 
 run_shellcheck() {
 	need_cmd shellcheck shellcheck
-	(cd "$TOP" && shellcheck -x -P scripts scripts/*.sh .ci/run) &&
+	(cd "$TOP" && shellcheck -x -P scripts scripts/*.sh scripts/guest-init scripts/ccache-cc .ci/run) &&
 		(cd "$TREE/tools/testing/selftests/kho" && shellcheck -x -P ../kselftest kexec_metadata.sh) &&
 		say "shellcheck: clean"
 }

@@ -30,6 +30,7 @@ if ! [[ "$HOPS" =~ ^[0-9]+$ ]] || ((HOPS < 30)); then
 	die "HOPS=$HOPS: the chain needs at least 30 kexecs to give 10 hops of stock"
 fi
 need_cmd python3 python3
+need_cmd qemu-system-x86_64 qemu-system-x86
 # make bench built the tree and our test kernel first (Makefile): the
 # accelerator probe and the developer loop use it.
 [ -f "$IMAGES/kmd-x86_64" ] || die "no test kernel; run make bench, not this script"

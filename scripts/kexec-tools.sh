@@ -13,14 +13,14 @@
 
 arch=${1:-x86_64}
 case $arch in
-x86_64) qemu=(qemu-system-x86_64) cmdline=console=ttyS0 ;;
+x86_64) qemu=(qemu-system-x86_64) pkg=qemu-system-x86 cmdline=console=ttyS0 ;;
 # arm64 reserves crashkernel= memory while memblock only hands out KHO
 # scratch, so a KHO boot finds room for a crash kernel only in scratch
 # areas made large enough on the cold boot.
-arm64) qemu=(qemu-system-aarch64 -M virt -cpu max) cmdline="console=ttyAMA0 kho_scratch=64M,256M,32M" ;;
+arm64) qemu=(qemu-system-aarch64 -M virt -cpu max) pkg=qemu-system-arm cmdline="console=ttyAMA0 kho_scratch=64M,256M,32M" ;;
 *) die "unknown architecture '$arch' (use x86_64 or arm64)" ;;
 esac
-need_cmd "${qemu[0]}" "qemu-system-${arch/x86_64/x86}"
+need_cmd "${qemu[0]}" "$pkg"
 dir=$BUILD/kexec-tools-$arch
 busybox_guest "$TOP/scripts/guest-init" "$dir" "$arch" kmd
 accel=$("$TOP/scripts/accel.sh" "$arch")

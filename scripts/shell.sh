@@ -8,6 +8,7 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+need_cmd qemu-system-x86_64 qemu-system-x86
 dir=$BUILD/shell
 busybox_guest "$TOP/scripts/guest-init" "$dir" x86_64 kmd stock
 accel=$("$TOP/scripts/accel.sh" x86_64)

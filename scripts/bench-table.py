@@ -17,6 +17,7 @@ NUM = {
     "early_deferred": re.compile(r"bench: early-read-deferred (\d+)"),
     "late": re.compile(r"bench: late-total (\d+)"),
     "kexec": re.compile(r"bench: kexec-path (\d+)"),
+    "stock_md": re.compile(r"bench: stock-metadata (\d+)"),
     "init": re.compile(r"bench: entry-to-init (\d+)"),
     "line_s": re.compile(r"\[\s*([0-9.]+)\] KHO: exec from: "),
     "out_bytes": re.compile(r"bench-hop \d+ .*out_bytes=(\d+)"),
@@ -79,6 +80,8 @@ def main():
     ap.add_argument("--machine", required=True)
     ap.add_argument("--loop-warm", required=True)
     ap.add_argument("--loop-cold", required=True)
+    ap.add_argument("--cpu", required=True)
+    ap.add_argument("--stock", default="stock")
     ap.add_argument("icount")
     ap.add_argument("plain")
     a = ap.parse_args()
@@ -98,19 +101,26 @@ def main():
     ours("2. late registration (`kmd_init`)", "late", how="whole initcall, TSC around it")
     ours("3. kexec path (reboot notifier)", "kexec", how="`kmd_reboot()`, at kexec")
     ours("**4. sum of 1 to 3, per boot**", "sum", goal="≤ 20,000", how="same boot")
+    row(f"4. {a.stock}'s version of the feature, per boot", cell(vals(ic, "stock", "stock_md"))[0],
+        cell(vals(pl, "stock", "stock_md"))[0], "",
+        "`kho_kexec_metadata_init()` in `kho_init()`: read, print, write (no kexec-path work)")
+    _, sm = cell(vals(ic, "stock", "stock_md"))
+    _, om = cell(vals(ic, "ours", "sum"))
+    row("4. ours − stock, medians", f"{om - sm:,.0f}" if om and sm else "n/a", "", "",
+        "what the series adds over the base's version")
     o, om = cell(vals(ic, "ours", "init"))
     s, sm = cell(vals(ic, "stock", "init"))
     po, pom = cell(vals(pl, "ours", "init"))
     ps, psm = cell(vals(pl, "stock", "init"))
     row("5. kernel entry to `/init`, ours", o, po, "", "TSC at `x86_64_start_kernel()` to `run_init_process()`")
-    row("5. kernel entry to `/init`, stock 7.3", s, ps, "", "same patch on the base")
+    row(f"5. kernel entry to `/init`, {a.stock}", s, ps, "", "same patch on the base")
     row("**5. ours/stock**", f"{om / sm:.4f}" if om and sm else "n/a",
         f"{pom / psm:.4f}" if pom and psm else "n/a", "≤ 1.001", "ratio of the medians")
     allh = ic + pl
     for kern in ("ours", "stock"):
         out = [h["out_bytes"] for h in allh if h["kernel"] == kern and "out_bytes" in h]
         held = [h["held_bytes"] for h in allh if h["kernel"] == kern and "held_bytes" in h and h["index"]]
-        name = "ours" if kern == "ours" else "stock 7.3"
+        name = "ours" if kern == "ours" else a.stock
         row(f"6. pages preserved for the next kernel, {name}",
             f"{max(map(pages, out))} ({int(max(out))} bytes, n={len(out)})" if out else "n/a",
             "", "1", "`kho/out/sub_fdts/kexec-metadata` in debugfs")
@@ -131,7 +141,9 @@ def main():
 
     print(f"Machine: {a.machine}  ")
     print(f"Chains: {len(ic) - 1} kexecs under `-icount shift=0,sleep=off` (TCG) and "
-          f"{len(pl) - 1} under plain {a.accel}; kernels in the order ours, ours, stock 7.3, ...  ")
+          f"{len(pl) - 1} under plain {a.accel}; kernels in the order ours, ours, {a.stock}, ...  ")
+    print(f"Guest: `-cpu {a.cpu}`; the guest reads /proc/sys/kernel/random/boot_id at start, as journald does, "
+          "so the kexec path finds the boot ID generated.  ")
     print("Units: guest instructions under icount (1 ns of guest time each); "
           f"under plain {a.accel}, TSC ticks of the host, translation included (not comparable).")
     print()

@@ -13,6 +13,9 @@ set +e
 
 passed=0 failed=0 skipped=0 failed_builds=""
 mkdir -p "$LOGS"
+# The stage lines and their times are kept in build/logs/check.summary too.
+exec > >(tee "$LOGS/check.summary") 2>&1
+tee_pid=$!
 T0=$SECONDS
 ONLY=${ONLY:-}
 
@@ -45,6 +48,9 @@ finish() {
 	[ "$skipped" -gt 0 ] && s=", $skipped skipped"
 	say "total time $((SECONDS - T0))s; logs in build/logs/"
 	say "check: $passed passed, $failed failed$s"
+	# Let tee finish writing before make returns.
+	exec >&- 2>&-
+	wait "$tee_pid"
 	[ "$failed" -eq 0 ]
 	exit
 }

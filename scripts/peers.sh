@@ -6,9 +6,14 @@
 #   kho        tools/testing/selftests/kho/vmtest.sh ("KHO restore succeeded")
 #   luo        tools/testing/selftests/liveupdate/vmtest.sh -T luo_kexec_simple
 #   luo-multi  the same with -T luo_multi_session
-# They build their own kernel (olddefconfig plus their fragment); all three
-# share TREE/.peers-x86_64 and the ccache, so a switch of fragment rebuilds
-# only what the changed options touch.  /dev/kvm is hidden when it does not
+# They build their own kernel, olddefconfig over their fragment, in
+# TREE/.peers-x86_64.  One kernel serves all three: KCONFIG_CONFIG points
+# kbuild at olddefconfig over the union of both fragments (kho's from its
+# vmtest.sh, LUO's config files), so the second and third stages build
+# nothing.  Their own fragments differ in SMP, which would otherwise
+# rebuild nearly every object.  Each vmtest.sh checks its options against
+# the .config it wrote, which kbuild then does not read, so this script
+# checks them against the union instead.  /dev/kvm is hidden when it does not
 # work (kho's vmtest tries KVM first).  The LUO workspace, with its serial
 # log, is kept in build/logs/peers-TEST/; kho's vmtest always deletes its
 # own (it has no option to keep it), so its stage log holds only its KTAP.
@@ -25,6 +30,32 @@ ccache_path
 obj=$TREE/.peers-x86_64
 st=$TREE/tools/testing/selftests
 limit=1800
+export KCONFIG_CONFIG=$obj/peers.config
+
+# The union configuration, in $obj/peers.config; redone when a fragment
+# changes.
+peers_config() {
+	local frag=$obj/peers.fragment opt
+	mkdir -p "$obj"
+	{
+		sed -n '/^CONFIG_/p' "$st/kho/vmtest.sh"
+		# shellcheck source=/dev/null
+		(. "$st/kho/x86.conf" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
+		cat "$st/liveupdate/config.x86_64" "$st/liveupdate/config"
+	} >"$frag"
+	grep -qx 'CONFIG_TEST_KEXEC_HANDOVER=y' "$frag" ||
+		die "no CONFIG_TEST_KEXEC_HANDOVER=y in $st/kho/vmtest.sh: update peers_config() in $0"
+	if ! [ -f "$KCONFIG_CONFIG" ] || ! cmp -s "$frag" "$obj/peers.fragment.done"; then
+		cp "$frag" "$KCONFIG_CONFIG"
+		make -s -C "$TREE" O="$obj" ARCH=x86 olddefconfig ||
+			die "olddefconfig over $frag failed"
+		cp "$frag" "$obj/peers.fragment.done"
+	fi
+	while read -r opt; do
+		grep -qxF "$opt" "$KCONFIG_CONFIG" ||
+			die "$opt, which a peer test needs, did not survive olddefconfig (see $KCONFIG_CONFIG)"
+	done <"$frag"
+}
 
 run() {
 	if [ "$accel" = kvm ]; then
@@ -34,6 +65,7 @@ run() {
 	fi
 }
 
+peers_config
 case $what in
 kho)
 	run "$st/kho/vmtest.sh" -d "$obj" -j "$(nproc_jobs)" -t x86_64 ;;

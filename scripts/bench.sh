@@ -71,6 +71,8 @@ git -C "$BUILD/linux-kmdbench" apply "$TOP/scripts/bench-common.patch" "$TOP/scr
 bench_tree stockbench base "$TOP/scripts/bench-common.patch" "$TOP/scripts/bench-stock.patch"
 
 dir=$BUILD/bench
+"$TOP/scripts/build-kernel.sh" kmdbench x86_64
+"$TOP/scripts/build-kernel.sh" stockbench x86_64
 busybox_guest "$TOP/scripts/guest-init" "$dir" x86_64 kmdbench stockbench
 accel=$("$TOP/scripts/accel.sh" x86_64)
 

@@ -46,11 +46,11 @@ obj=$src/.kbuild-$arch
 mkdir -p "$obj" "$LOGS" "$IMAGES"
 log=$LOGS/build-$flavor-$arch.log
 
+# ccache through PATH, with CC a plain command name: kbuild records the
+# command line of every object, so the peers' tests (peers.sh) and the
+# selftest's own build, which call "gcc", can reuse these objects.
+ccache_path
 cc=${cross}gcc
-if command -v ccache >/dev/null 2>&1; then
-	ccache_env
-	cc="$(ccache_bin)/$cc"
-fi
 # ARCH=x86, as the selftests use it: the architecture name is written into
 # autoconf.h, so x86_64 would make every ccache entry differ from theirs.
 karch=${arch/x86_64/x86}

@@ -22,6 +22,11 @@ ONLY=${ONLY:-}
 # stage NAME COMMAND...: exit 0 passes, 4 (KSFT_SKIP) skips, anything else
 # fails.  With ONLY, a stage that is not listed is left out, unless later
 # stages need it: deps, apply and the kernel builds (incremental) always run.
+# Between "pairs=1" and "pairs=0", stages run two at a time: each is one
+# QEMU guest that keeps about one core busy, so on 2 cores two of them take
+# about as long as one.  Their lines come in order, each with its own time.
+# No kernel build runs there, and no two stages that share a build directory.
+pairs=0 pending=()
 stage() {
 	local name=$1 log=$LOGS/check-$1.log start=$SECONDS rc
 	shift
@@ -29,18 +34,45 @@ stage() {
 	   [[ $name != build-* ]]; then
 		return 0
 	fi
+	if ((pairs)); then
+		rm -f "$log.rc"
+		("$@" >"$log" 2>&1; echo "$? $((SECONDS - start))" >"$log.rc") &
+		pending+=("$name:$!")
+		((${#pending[@]} < 2)) || collect
+		return 0
+	fi
 	printf 'stage %-24s ' "$name"
 	"$@" >"$log" 2>&1
 	rc=$?
-	[ $rc -ne 0 ] && [[ $name == build-kmd-* ]] && failed_builds+=" ${name#build-kmd-}"
+	report "$name" "$rc" "$((SECONDS - start))"
+	return $rc
+}
+
+# The stages started in pairs, in order, once they are done.
+collect() {
+	local p name rc secs
+	for p in "${pending[@]}"; do
+		name=${p%%:*}
+		wait "${p#*:}"
+		rc=1 secs="?"
+		[ -f "$LOGS/check-$name.log.rc" ] && read -r rc secs <"$LOGS/check-$name.log.rc"
+		printf 'stage %-24s ' "$name"
+		report "$name" "$rc" "$secs"
+	done
+	pending=()
+}
+
+# report NAME RC SECONDS: the rest of the stage's line, and the counts.
+report() {
+	local name=$1 rc=$2 secs=$3 log=$LOGS/check-$1.log
+	[ "$rc" -ne 0 ] && [[ $name == build-kmd-* ]] && failed_builds+=" ${name#build-kmd-}"
 	case $rc in
-	0) passed=$((passed + 1)); printf 'PASS  (%ss)\n' "$((SECONDS - start))" ;;
-	4) skipped=$((skipped + 1)); printf 'SKIP  (%ss) %s\n' "$((SECONDS - start))" "$(tail -n 1 "$log")" ;;
-	*) failed=$((failed + 1)); printf 'FAIL  (%ss), log: %s\n' "$((SECONDS - start))" "$log"
+	0) passed=$((passed + 1)); printf 'PASS  (%ss)\n' "$secs" ;;
+	4) skipped=$((skipped + 1)); printf 'SKIP  (%ss) %s\n' "$secs" "$(tail -n 1 "$log")" ;;
+	*) failed=$((failed + 1)); printf 'FAIL  (%ss), log: %s\n' "$secs" "$log"
 	   tail -n 25 "$log" | sed 's/^/    | /'
 	   printf '    rerun alone: make check ONLY=%s\n' "$name" ;;
 	esac
-	return $rc
 }
 
 finish() {
@@ -92,16 +124,22 @@ stage build-xabi-x86_64 "$TOP/scripts/build-kernel.sh" xabi x86_64
 stage build-kmd-arm64 "$TOP/scripts/build-kernel.sh" kmd arm64
 stage w1-sparse "$TOP/scripts/static.sh" warnings
 stage kunit-um "$TOP/scripts/kunit.sh" um
+# The accelerator probe writes a cache file: once, before the pairs.
+"$TOP/scripts/accel.sh" x86_64 >/dev/null 2>&1
+"$TOP/scripts/accel.sh" arm64 >/dev/null 2>&1
+pairs=1
 stage selftest-chain-x86_64 selftest chain x86_64 -n 10
-stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
-stage selftest-corrupt-x86_64 selftest corrupt x86_64 -n 3
 stage selftest-chain-arm64 selftest chain arm64 -n 5
-stage selftest-uefi-x86_64 selftest chain x86_64 -n 3 -b /usr/share/ovmf/OVMF.fd
+stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
 stage selftest-uefi-arm64 selftest chain arm64 -n 3 -b /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+stage selftest-corrupt-x86_64 selftest corrupt x86_64 -n 3
+stage selftest-uefi-x86_64 selftest chain x86_64 -n 3 -b /usr/share/ovmf/OVMF.fd
 stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
 stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"
 stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh" x86_64
 stage kexec-tools-arm64 "$TOP/scripts/kexec-tools.sh" arm64
+collect
+pairs=0
 stage selftest-reviewer-x86_64 reviewer
 stage kho-vmtest-x86_64 "$TOP/scripts/peers.sh" kho
 stage luo-kexec-simple-x86_64 "$TOP/scripts/peers.sh" luo

@@ -99,10 +99,10 @@ elf_libs() {
 	done
 }
 
-# busybox_guest INIT DIR ARCH OURS [STOCK]: builds kernel flavor OURS of
-# build-kernel.sh for ARCH (and STOCK, if given) and an initramfs in
+# busybox_guest INIT DIR ARCH OURS [STOCK]: an initramfs in
 # DIR/initrd.cpio with Debian's static busybox, kexec-tools and its
-# libraries, OURS as /kernel, STOCK as /kernel-stock, and INIT as /init.
+# libraries, the build-kernel.sh images of flavors OURS and STOCK (if given)
+# for ARCH as /kernel and /kernel-stock, and INIT as /init.
 # x86_64 takes busybox and kexec-tools from the host, arm64 from
 # arm64-userland.sh.  Used by make shell, make bench and kexec-tools.sh.
 busybox_guest() {
@@ -119,9 +119,12 @@ busybox_guest() {
 		triplet=aarch64-linux-gnu ;;
 	esac
 	need_cmd readelf binutils
-	"$TOP/scripts/tree.sh"
-	"$TOP/scripts/build-kernel.sh" "$ours" "$arch"
-	[ -z "$stock" ] || "$TOP/scripts/build-kernel.sh" "$stock" "$arch"
+	# The kernels are built by the caller (make's dependencies, check's
+	# build stages), so that two guests can be prepared at once.
+	for k in "$ours" $stock; do
+		[ -f "$IMAGES/$k-$arch" ] ||
+			die "no $k kernel for $arch in $IMAGES: build it first (scripts/build-kernel.sh $k $arch)"
+	done
 	rm -rf "$dir" && mkdir -p "$dir" "$LOGS"
 	interp=$(readelf -l "$root/sbin/kexec" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
 	{

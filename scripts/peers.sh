@@ -6,14 +6,20 @@
 #   kho        tools/testing/selftests/kho/vmtest.sh ("KHO restore succeeded")
 #   luo        tools/testing/selftests/liveupdate/vmtest.sh -T luo_kexec_simple
 #   luo-multi  the same with -T luo_multi_session
-# They build their own kernel, olddefconfig over their fragment, in
-# TREE/.peers-x86_64.  One kernel serves all three: KCONFIG_CONFIG points
-# kbuild at olddefconfig over the union of both fragments (kho's from its
-# vmtest.sh, LUO's config files), so the second and third stages build
-# nothing.  Their own fragments differ in SMP, which would otherwise
-# rebuild nearly every object.  Each vmtest.sh checks its options against
-# the .config it wrote, which kbuild then does not read, so this script
-# checks them against the union instead.  /dev/kvm is hidden when it does not
+# They build their own kernel, in TREE/.peers-x86_64.  One configuration
+# serves all three, given to their vmtest.sh through KCONFIG_CONFIG: the
+# x86_64 test kernel's (build-kernel.sh kmd, allnoconfig plus the
+# selftest's fragment) plus both of their fragments (kho's from its
+# vmtest.sh, LUO's config files), through olddefconfig.  Their own
+# configurations are olddefconfig over their fragment alone: the two
+# differ in SMP, and neither shares an object with the test kernel, so
+# each took a cold build of 5 to 8 minutes.  This one differs from the
+# test kernel's in a few LIVEUPDATE options, so the first build starts
+# from a copy of the test kernel's objects (same tree, same compiler
+# command) and kbuild rebuilds only what those options touch.  Each
+# vmtest.sh checks its options against the .config it wrote, which kbuild
+# then does not read, so this script checks them against the union.
+# /dev/kvm is hidden when it does not
 # work (kho's vmtest tries KVM first).  The LUO workspace, with its serial
 # log, is kept in build/logs/peers-TEST/; kho's vmtest always deletes its
 # own (it has no option to keep it), so its stage log holds only its KTAP.
@@ -32,24 +38,33 @@ st=$TREE/tools/testing/selftests
 limit=1800
 export KCONFIG_CONFIG=$obj/peers.config
 
-# The union configuration, in $obj/peers.config; redone when a fragment
-# changes.
+# The configuration, in $obj/peers.config; redone when the test kernel's
+# configuration or a fragment changes.
 peers_config() {
-	local frag=$obj/peers.fragment opt
+	local frag=$obj/peers.fragment kmd=$TREE/.kbuild-x86_64 opt
+	[ -f "$kmd/.config" ] ||
+		die "no x86_64 test kernel in $kmd: build it first (scripts/build-kernel.sh kmd x86_64)"
+	if ! [ -f "$obj/vmlinux" ] && [ -f "$kmd/vmlinux" ]; then
+		info "starting the peers' kernel from a copy of the test kernel's objects"
+		rm -rf "$obj" && cp -a "$kmd" "$obj" && rm -f "$obj/.config"
+	fi
 	mkdir -p "$obj"
 	{
 		sed -n '/^CONFIG_/p' "$st/kho/vmtest.sh"
 		# shellcheck source=/dev/null
 		(. "$st/kho/x86.conf" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
 		cat "$st/liveupdate/config.x86_64" "$st/liveupdate/config"
-	} >"$frag"
+	} | sort -u >"$frag"
 	grep -qx 'CONFIG_TEST_KEXEC_HANDOVER=y' "$frag" ||
 		die "no CONFIG_TEST_KEXEC_HANDOVER=y in $st/kho/vmtest.sh: update peers_config() in $0"
-	if ! [ -f "$KCONFIG_CONFIG" ] || ! cmp -s "$frag" "$obj/peers.fragment.done"; then
-		cp "$frag" "$KCONFIG_CONFIG"
+	if ! [ -f "$KCONFIG_CONFIG" ] ||
+	   ! cat "$kmd/.config" "$frag" | cmp -s - "$obj/peers.inputs"; then
+		# The test kernel's lines for the fragments' options give way.
+		sed 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1[= ]/' "$frag" >"$obj/peers.drop"
+		{ grep -v -f "$obj/peers.drop" "$kmd/.config"; cat "$frag"; } >"$KCONFIG_CONFIG"
 		make -s -C "$TREE" O="$obj" ARCH=x86 olddefconfig ||
-			die "olddefconfig over $frag failed"
-		cp "$frag" "$obj/peers.fragment.done"
+			die "olddefconfig over $KCONFIG_CONFIG failed"
+		cat "$kmd/.config" "$frag" >"$obj/peers.inputs"
 	fi
 	while read -r opt; do
 		grep -qxF "$opt" "$KCONFIG_CONFIG" ||

@@ -18,9 +18,9 @@
 # from a copy of the test kernel's objects (same tree, same compiler
 # command) and kbuild rebuilds only what those options touch.  Each
 # vmtest.sh checks its options against the .config it wrote, which kbuild
-# then does not read, so this script checks them against the union.
-# /dev/kvm is hidden when it does not
-# work (kho's vmtest tries KVM first).  The LUO workspace, with its serial
+# then does not read, so this script checks them against peers.config.
+# /dev/kvm is hidden when it does not work (kho's vmtest tries KVM
+# first).  The LUO workspace, with its serial
 # log, is kept in build/logs/peers-TEST/; kho's vmtest always deletes its
 # own (it has no option to keep it), so its stage log holds only its KTAP.
 # The LUO runs also check that the kexec'ed kernel, which restored the live

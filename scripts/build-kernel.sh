@@ -113,9 +113,9 @@ if [ $# -gt 0 ]; then
 fi
 
 img=$IMAGES/$flavor-$arch
-# The ccache setup is part of the key: images built in depend mode may hold
-# a stale compressed kernel (see ccache_env in lib.sh).
-stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion) $(sha256sum <"$0" | cut -c1-8) $(declare -f ccache_env ccache_bin | sha256sum | cut -c1-8)"
+# The ccache setup is part of the key: an image built with an older one may
+# hold a stale compressed kernel (see scripts/ccache-cc).
+stamp="$flavor $arch $(git -C "$src" rev-parse HEAD) $(fragment | sha256sum | cut -c1-16) $("${cross}gcc" -dumpfullversion) $(cat "$0" "$TOP/scripts/ccache-cc" | sha256sum | cut -c1-8) $(declare -f ccache_env ccache_bin | sha256sum | cut -c1-8)"
 # Stock and other-ABI images do not depend on the series: they are kept in
 # the user's cache, keyed by source commit, fragment and compiler, so a
 # new clone does not build them again.

@@ -162,21 +162,20 @@ hide_kvm() {
 }
 
 # ccache_env: the one ccache setup of every kernel build here.  The cache
-# is shared by all clones (paths are relative to the checkout).  Not depend
-# mode (CCACHE_DEPEND): it hashes only what the compiler's .d file lists,
-# which the .incbin of arch/x86/boot/compressed/piggy.S is not, so a warm
-# clone got a bzImage with the compressed kernel of an earlier build of
-# the same size.  The default modes refuse to cache .incbin, but would
-# still return what depend mode stored, so piggy.S bypasses ccache
-# altogether (ccache_bin).
+# is shared by all clones (paths are relative to the checkout).  Depend
+# mode (CCACHE_DEPEND) runs no preprocessor of its own on a miss, which the
+# other modes do: a cold build of kernel/, mm/ and fs/ took 90 s in depend
+# mode, 122 s without it and 86 s without ccache.  It hashes only what the
+# compiler's .d file lists, so sources that .incbin a file bypass ccache
+# (scripts/ccache-cc).
 ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
-	unset CCACHE_DEPEND
+	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true CCACHE_DEPEND=1
 }
 
 # ccache_bin: a directory whose gcc, x86_64-linux-gnu-gcc and
-# aarch64-linux-gnu-gcc are scripts/ccache-cc, i.e. ccache but for piggy.S.
+# aarch64-linux-gnu-gcc are scripts/ccache-cc: ccache, except for sources
+# that .incbin a file.
 ccache_bin() {
 	local dir=$BUILD/ccache-bin cc
 	mkdir -p "$dir"

@@ -162,15 +162,13 @@ hide_kvm() {
 }
 
 # ccache_env: the one ccache setup of every kernel build here.  The cache
-# is shared by all clones (paths are relative to the checkout).  Depend
-# mode (CCACHE_DEPEND) runs no preprocessor of its own on a miss, which the
-# other modes do: a cold build of kernel/, mm/ and fs/ took 90 s in depend
-# mode, 122 s without it and 86 s without ccache.  It hashes only what the
-# compiler's .d file lists, so sources that .incbin a file bypass ccache
-# (scripts/ccache-cc).
+# is shared by all clones (paths are relative to the checkout).  Which
+# objects go through depend mode is scripts/ccache-cc's choice, not the
+# caller's environment's.
 ccache_env() {
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true CCACHE_DEPEND=1
+	export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
+	unset CCACHE_DEPEND
 }
 
 # ccache_bin: a directory whose gcc, x86_64-linux-gnu-gcc and

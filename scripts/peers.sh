@@ -22,7 +22,9 @@
 # /dev/kvm is hidden when it does not work (kho's vmtest tries KVM
 # first).  The LUO workspace, with its serial
 # log, is kept in build/logs/peers-TEST/; kho's vmtest always deletes its
-# own (it has no option to keep it), so its stage log holds only its KTAP.
+# own (it has no option to keep it), so only its output is kept: build
+# and KTAP, in the stage log and in build/logs/peers-kho.ktap.  It reports
+# a failed build as a skip and exits 0, so only its "ok 1" counts here.
 # The LUO runs also check that the kexec'ed kernel, which restored the live
 # session, printed the exec-from line of our series with count 1.
 
@@ -41,17 +43,22 @@ export KCONFIG_CONFIG=$obj/peers.config
 # The configuration, in $obj/peers.config; redone when the test kernel's
 # configuration or a fragment changes.
 peers_config() {
-	local frag=$obj/peers.fragment kmd=$TREE/.kbuild-x86_64 opt
+	local frag=$obj/peers.fragment kmd=$TREE/.kbuild-x86_64 opt from to
 	[ -f "$kmd/.config" ] ||
 		die "no x86_64 test kernel in $kmd: build it first (scripts/build-kernel.sh kmd x86_64)"
 	if ! [ -f "$obj/vmlinux" ] && [ -f "$kmd/vmlinux" ]; then
 		info "starting the peers' kernel from a copy of the test kernel's objects"
-		rm -rf "$obj" && cp -a "$kmd" "$obj" && rm -f "$obj/.config"
-		# tools/build records objtool's objects by absolute path (.cmd
-		# and .d files).  Unless the copy's records name the copy,
-		# objtool is built again, and after a new objtool kbuild
+		rm -rf "$obj" "$obj.tmp" && cp -a "$kmd" "$obj.tmp" && rm -f "$obj.tmp/.config"
+		# tools/build records objtool's objects by absolute, physical
+		# path (.cmd and .d files).  Unless the copy's records name the
+		# copy, objtool is built again, and after a new objtool kbuild
 		# compiles every object again.
-		grep -rlIZ -F "$kmd/" "$obj/tools" | xargs -0 -r sed -i "s#$kmd/#$obj/#g"
+		from=$(cd -P "$kmd" && pwd)/ to=$(cd -P "$obj.tmp" && pwd)
+		to=${to%.tmp}/
+		# shellcheck disable=SC2016 # perl expands them
+		{ grep -rlIZ -F "$from" "$obj.tmp/tools" || [ $? -eq 1 ]; } |
+			from=$from to=$to xargs -0 -r perl -pi -e 's/\Q$ENV{from}\E/$ENV{to}/g'
+		mv "$obj.tmp" "$obj"
 	fi
 	mkdir -p "$obj"
 	{

@@ -65,12 +65,14 @@ apt_setup() {
 		printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s sid main\n' \
 			"$uri" >>"$APT/sources.list"
 	fi
+	local start=$SECONDS
 	info "reading the package index of $BASE_SUITE from the configured mirror"
 	if ! apt_private apt-get -q update >"$APT/update.log" 2>&1 ||
 	   grep -q -E '^(Err|W: Failed)' "$APT/update.log"; then
 		tail -n 5 "$APT/update.log" >&2
 		die "no Debian mirror reachable (full log: $APT/update.log); check the network or /etc/apt, or use LINUX_SRC=/path/to/linux-7.3"
 	fi
+	info "package index read in $(elapsed "$start")"
 }
 
 # Download the package, falling back to the newest 7.3.y the mirror has.

@@ -52,7 +52,7 @@ bench: kernels
 	@$(S)/bench.sh
 
 clean:
-	rm -rf build/linux*/.kbuild-* build/linux/.kho-kmd build/linux/.peers-* build/kbuild build/images build/logs build/kunit-*
+	rm -rf build/linux*/.kbuild-* build/linux/.kho-kmd build/linux/.peers-* build/kbuild build/images build/logs build/kunit-* build/chain-headers
 
 distclean:
 	rm -rf build

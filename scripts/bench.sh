@@ -111,13 +111,13 @@ run_chain icount -accel tcg -icount shift=0,sleep=off
 run_chain plain -accel "$accel"
 
 # Developer loop, warm: one .c file changed (ccache made to miss), rebuilt,
-# and a 2-kexec chain run by the selftest.
+# and a 2-kexec chain run by scripts/chain.sh.
 info "developer loop: touch kexec_metadata.c, rebuild, run a 2-kexec chain"
 start=$EPOCHREALTIME
 touch "$TREE/kernel/liveupdate/kexec_metadata.c"
 mkdir -p "$LOGS/bench-loop"
 if CCACHE_RECACHE=1 "$TOP/scripts/build-kernel.sh" kmd x86_64 &&
-	"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m chain -n 2 -a "$accel" \
+	"$TOP/scripts/chain.sh" -m chain -n 2 -a "$accel" \
 		-k "$IMAGES/kmd-x86_64" -l "$LOGS/bench-loop" >"$LOGS/bench-loop.ktap" 2>&1; then
 	loop_warm=$(echo "$start $EPOCHREALTIME" | awk '{ printf "%.0f s", $2 - $1 }')
 else

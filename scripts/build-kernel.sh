@@ -57,36 +57,18 @@ karch=${arch/x86_64/x86}
 mk=(make -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" CC="$cc"
     HOSTCC=gcc LOCALVERSION="-$flavor" -j"$(nproc_jobs)")
 
-# The test kernel's options: the selftest's fragment and the QEMU options of
-# its architecture file (one source of truth, in the series), without the
-# kexec-metadata options that the tree being built does not have (stock,
-# or an early patch under check-bisect).  LOCALVERSION is a make variable,
-# not an option, so the three flavors share one autoconf.h.  KMD_CONFIG_REV
-# takes them from that commit of build/linux instead of its work tree.
-selftest_file() {
-	if [ -n "${KMD_CONFIG_REV:-}" ]; then
-		git -C "$TREE" show "$KMD_CONFIG_REV:tools/testing/selftests/kho/$1"
-	else
-		cat "$TREE/tools/testing/selftests/kho/$1"
-	fi
-}
-
+# The test kernel's options: the harness's fragments (configs/, which say
+# why each option is there) and the QEMU options of the architecture file
+# of KHO's selftest in the tree being built.  LOCALVERSION is a make
+# variable, not an option, so the three flavors share one autoconf.h.
 fragment() {
-	local conf opt
-	conf=$([ "$arch" = arm64 ] && echo arm64 || echo x86).conf
-	if ! selftest_file kexec_metadata.config >/dev/null || ! selftest_file "$conf" >/dev/null; then
-		die "the selftest's kexec_metadata.config or $conf is missing; run make tree"
-	fi
-	selftest_file kexec_metadata.config | while read -r opt; do
-		case $opt in
-		CONFIG_KEXEC_METADATA_*=*)
-			opt=${opt%%=*}
-			grep -qx "config ${opt#CONFIG_}" "$src/kernel/liveupdate/Kconfig" || continue
-			echo "$opt=y" ;;
-		*) echo "$opt" ;;
-		esac
-	done
-	(eval "$(selftest_file "$conf")" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
+	local conf
+	conf=$src/tools/testing/selftests/kho/$([ "$arch" = arm64 ] && echo arm64 || echo x86).conf
+	[ -f "$conf" ] || die "$conf is missing; run make tree"
+	grep -h '^CONFIG_' "$TOP/configs/test.config"
+	(eval "$(cat "$conf")" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
+	[ "$arch" != arm64 ] || grep -h '^CONFIG_' "$TOP/configs/arm64.config"
+	grep -h '^CONFIG_' "$TOP/configs/distro.config"
 }
 
 configure() {

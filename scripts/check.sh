@@ -24,7 +24,9 @@ ONLY=${ONLY:-}
 # stages need it: deps, apply and the kernel builds (incremental) always run.
 # Between "pairs=1" and "pairs=0", stages run two at a time: each is one
 # QEMU guest that keeps about one core busy, so on 2 cores two of them take
-# about as long as one.  Their lines come in order, each with its own time.
+# about as long as one.  A stage starts as soon as one of the two slots is
+# free, so the long one (distro-x86_64, first) runs beside several short
+# ones.  Their lines come in order, each with its own time.
 # No kernel build runs there, and no two stages that share a build directory.
 pairs=0 pending=()
 stage() {
@@ -36,9 +38,13 @@ stage() {
 	fi
 	if ((pairs)); then
 		rm -f "$log.rc"
+		while (($(running) >= 2)); do
+			sleep 1
+			flush
+		done
+		start=$SECONDS
 		("$@" >"$log" 2>&1; echo "$? $((SECONDS - start))" >"$log.rc") &
 		pending+=("$name:$!")
-		((${#pending[@]} < 2)) || collect
 		return 0
 	fi
 	printf 'stage %-24s ' "$name"
@@ -48,18 +54,39 @@ stage() {
 	return $rc
 }
 
-# The stages started in pairs, in order, once they are done.
-collect() {
-	local p name rc secs
+# How many of the stages started in pairs are still running.
+running() {
+	local p n=0
 	for p in "${pending[@]}"; do
-		name=${p%%:*}
-		wait "${p#*:}"
-		rc=1 secs="?"
-		[ -f "$LOGS/check-$name.log.rc" ] && read -r rc secs <"$LOGS/check-$name.log.rc"
-		printf 'stage %-24s ' "$name"
-		report "$name" "$rc" "$secs"
+		[ -f "$LOGS/check-${p%%:*}.log.rc" ] || n=$((n + 1))
 	done
-	pending=()
+	echo "$n"
+}
+
+# The line of the first stage started in pairs, once it is done.
+report_first() {
+	local p=${pending[0]} name rc secs
+	name=${p%%:*}
+	wait "${p#*:}"
+	rc=1 secs="?"
+	[ -f "$LOGS/check-$name.log.rc" ] && read -r rc secs <"$LOGS/check-$name.log.rc"
+	printf 'stage %-24s ' "$name"
+	report "$name" "$rc" "$secs"
+	pending=("${pending[@]:1}")
+}
+
+# The lines of the stages that are done, in order, up to the first that is not.
+flush() {
+	while ((${#pending[@]})) && [ -f "$LOGS/check-${pending[0]%%:*}.log.rc" ]; do
+		report_first
+	done
+}
+
+# The lines of all stages started in pairs, in order, once they are done.
+collect() {
+	while ((${#pending[@]})); do
+		report_first
+	done
 }
 
 # report NAME RC SECONDS: the rest of the stage's line, and the counts.
@@ -98,18 +125,19 @@ selftest() {
 	fi
 	accel=$("$TOP/scripts/accel.sh" "$arch") || return 1
 	CROSS_COMPILE=$(cross_compile "$arch") \
-		"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m "$mode" -t "$target" \
+		"$TOP/scripts/chain.sh" -m "$mode" -t "$target" \
 		-a "$accel" -l "$LOGS" -k "$IMAGES/kmd-$arch" "$@"
 }
 
 # shellcheck disable=SC2317 # called through stage()
-# The selftest as an upstream reviewer runs it: no -k, so it configures and
-# builds its own kernel (in build/linux/.kho-kmd, through the shared ccache).
-reviewer() {
-	local accel
-	accel=$("$TOP/scripts/accel.sh" x86_64) || return 1
-	(ccache_path && "$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m chain -n 3 \
-		-a "$accel" -l "$LOGS/reviewer")
+# The Debian guest's chain (scripts/distro.sh): systemd, journald and
+# Debian's kexec-tools across kexecs of ours and stock.
+distro() {
+	if [[ " $failed_builds " == *" x86_64 "* ]]; then
+		echo "the kmd kernel for x86_64 did not build (see the build-kmd-x86_64 stage): nothing to test"
+		return 1
+	fi
+	"$TOP/scripts/distro.sh" distro-x86_64
 }
 
 stage deps "$TOP/scripts/deps.sh" install || finish
@@ -123,11 +151,12 @@ stage build-stock-x86_64 "$TOP/scripts/build-kernel.sh" stock x86_64
 stage build-xabi-x86_64 "$TOP/scripts/build-kernel.sh" xabi x86_64
 stage build-kmd-arm64 "$TOP/scripts/build-kernel.sh" kmd arm64
 stage w1-sparse "$TOP/scripts/static.sh" warnings
-stage kunit-um "$TOP/scripts/kunit.sh" um
+stage kunit-x86_64 "$TOP/scripts/kunit.sh" x86_64
 # The accelerator probe writes a cache file: once, before the pairs.
 "$TOP/scripts/accel.sh" x86_64 >/dev/null 2>&1
 "$TOP/scripts/accel.sh" arm64 >/dev/null 2>&1
 pairs=1
+stage distro-x86_64 distro
 stage selftest-chain-x86_64 selftest chain x86_64 -n 10
 stage selftest-chain-arm64 selftest chain arm64 -n 5
 stage selftest-khooff-x86_64 selftest khooff x86_64 -n 6
@@ -140,8 +169,8 @@ stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh" x86_64
 stage kexec-tools-arm64 "$TOP/scripts/kexec-tools.sh" arm64
 collect
 pairs=0
-stage selftest-reviewer-x86_64 reviewer
 stage kho-vmtest-x86_64 "$TOP/scripts/peers.sh" kho
+stage kho-vmtest-chain-x86_64 "$TOP/scripts/peers.sh" kho-chain
 stage luo-kexec-simple-x86_64 "$TOP/scripts/peers.sh" luo
 stage luo-multi-session-x86_64 "$TOP/scripts/peers.sh" luo-multi
 finish

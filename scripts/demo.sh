@@ -24,9 +24,9 @@ info "booting $(cat "$TREE/.kbuild-x86_64/include/config/kernel.release") in QEM
 out=$LOGS/demo.ktap
 # A failed or hung chain still gets its hops shown, then the log named.
 rc=0
-"$TREE/tools/testing/selftests/kho/kexec_metadata.sh" -m mixed -n "$HOPS" -a "$accel" \
+"$TOP/scripts/chain.sh" -m mixed -n "$HOPS" -a "$accel" \
 	-k "$IMAGES/kmd-x86_64" -s "$IMAGES/stock-x86_64" -l "$LOGS" >"$out" 2>&1 || rc=$?
-serial=$LOGS/kexec_metadata-mixed-x86_64.serial
+serial=$LOGS/chain-mixed-x86_64.serial
 cp "$serial" "$LOGS/demo.serial"
 
 # A kernel's lines run from its first line at 0.000000 to the next kernel's:
@@ -43,7 +43,7 @@ while IFS= read -r l; do
 	"kmd-hop "*)
 		kernel[$k]=$(awk '{ print $6 " (" $4 ")" }' <<<"$l") ;;
 	"kmd-kexec "*) pending=1 ;;
-	"["*"] KHO: exec from"* | "["*"]"*kexec-metadata*)
+	"["*"] KHO: exec from"* | "["*"] KHO: previous kernel"* | "["*"]"*kexec-metadata*)
 		klines[$k]+="  kernel:    $l"$'\n'
 		if [[ $l == *"KHO: exec from:"* ]]; then
 			t=${l#[}
@@ -51,7 +51,7 @@ while IFS= read -r l; do
 			when[$k]=${t// /}
 			knew[$k]=${l#*exec from: }
 		fi ;;
-	"kmd-check "*" ok: "@(count|present|valid|format|release|damaged|boot_id|taint|build_id|uptime_ns|history)" "*)
+	"kmd-check "*" ok: "@(count|reason|release|taint|build_id|boot_id)" "*)
 		ulines[$k]+="  userspace: ${l#*ok: }"$'\n' ;;
 	"kmd-check "*" ok: outgoing"*) ulines[$k]+="  handover:  ${l#*ok: }"$'\n' ;;
 	"kmd-check "*FAIL*) ulines[$k]+="  FAILED:    ${l#*FAIL: }"$'\n' ;;
@@ -68,11 +68,17 @@ say ""
 say "side by side: when each kernel printed its exec-from line, and what it knew"
 printf '  %-4s %-22s %-10s %s\n' hop kernel line "predecessor"
 for ((i = 1; i <= k; i++)); do
-	# What ours learned beyond the line: the record's format, and with a
-	# sealed record the boot ID, taint, build ID, uptime and history.
+	# What ours learned beyond the line: the reason in sysfs, and from
+	# ours the taint, build ID and boot ID of the kexec-metadata-ext record.
 	extra=""
 	case ${kernel[$i]:-} in
-	*"(kmd)"*) extra="; $(grep -o 'format [a-z0-9]*' <<<"${ulines[$i]:-}" || echo "no record") in sysfs" ;;
+	*"(kmd)"*)
+		extra="; reason $(grep -o 'reason [a-z-]*' <<<"${ulines[$i]:-}" | cut -d' ' -f2 || echo "?")"
+		if grep -q 'build_id ' <<<"${ulines[$i]:-}"; then
+			extra+=", with taint, build ID and boot ID"
+		else
+			extra+=", release and count only"
+		fi ;;
 	esac
 	printf '  %-4s %-22s %-10s %s%s\n' "$i" "${kernel[$i]:-?}" "${when[$i]:-none}" \
 		"${knew[$i]:-nothing}" "$extra"
@@ -83,5 +89,26 @@ say "summary:"
 grep -E '^(ok|not ok) ' "$out" | sed 's/^/  /'
 say "  serial log: $serial"
 say "  KTAP:       $out"
+
+# The operator's view on a distribution: one kexec of ours in the Debian
+# guest (scripts/distro.sh), through kexec -s -l and systemctl kexec, then
+# the previous boot's journal found through the boot ID in sysfs.
+say ""
+info "one more kexec, under systemd: a Debian trixie guest boots ours and kexecs ours with systemctl kexec (about 60 s; the first time also builds the guest, about 2 min)"
+drc=0
+DISTRO_PLAN="kmd kmd" DISTRO_TAINT_HOP=-1 "$TOP/scripts/distro.sh" demo-distro >"$LOGS/demo-distro.log" 2>&1 || drc=$?
+hop1=$LOGS/demo-distro/kmd-distro/hop1
+say "systemd hop: Debian trixie, systemd $(sed -n 's/.*, systemd \([0-9]*\)$/\1/p' "$hop1/result" 2>/dev/null | head -n 1), ours -> ours with kexec -s -l --reuse-cmdline and systemctl kexec"
+say "  # journalctl --list-boots"
+sed 's/^/  /' "$hop1/list-boots.txt" 2>/dev/null || say "  (none: the hop did not run)"
+# The boot ID from sysfs, as the hop script read it (its one place for
+# the sysfs path), and the journal of that boot.
+bid=$(sed -n 's/^kmd-distro: 1 sysfs boot_id \([^;]*\);.*/\1/p' "$hop1/result" 2>/dev/null)
+say "  # boot_id in sysfs: ${bid:-(none)}"
+say "  # journalctl -b ${bid//-/} | head -n 4   (systemd 257 wants it without dashes)"
+{ head -n 4 "$hop1/previous-boot.txt" 2>/dev/null || say "(none: the hop did not run)"; } | sed 's/^/  /'
+{ grep -h '^kmd-distro-check .* FAIL' "$hop1/result" 2>/dev/null || true; } | sed 's/^/  FAILED: /'
+say "  serial log: $LOGS/demo-distro.serial"
 say "  wall time:  $((SECONDS - start))s"
 [ "$rc" -eq 0 ] || die "the chain failed; see $serial"
+[ "$drc" -eq 0 ] || die "the systemd hop failed; see $LOGS/demo-distro.log"

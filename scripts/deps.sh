@@ -13,6 +13,7 @@ PACKAGES=(
 	python3 rsync git ccache shellcheck
 	qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu
 	kexec-tools busybox-static xz-utils zstd ovmf qemu-efi-aarch64
+	mmdebstrap e2fsprogs debian-archive-keyring
 )
 
 missing=()

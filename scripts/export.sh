@@ -29,7 +29,7 @@ git -C "$TREE" -c core.abbrev=12 -c diff.renames=true format-patch -q \
 cover=$(ls "$tmp"/0000-*.patch)
 series=("$tmp"/[0-9]*.patch)
 series=("${series[@]:1}")	# every patch but the cover letter
-gm=(scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats
+gm=(scripts/get_maintainer.pl --no-git --no-git-fallback --no-fixes --no-rolestats
     --no-multiline --separator=', ')
 maint=$(cd "$TREE" && "${gm[@]}" --no-l --no-r "${series[@]}") ||
 	die "scripts/get_maintainer.pl failed in $TREE"

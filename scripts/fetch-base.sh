@@ -13,27 +13,9 @@
 
 APT=$CACHE/apt
 
-# The first Debian (non-security) mirror URI configured in /etc/apt.
-mirror_uri() {
-	local f uri
-	if [ -n "${KMD_MIRROR:-}" ]; then
-		echo "$KMD_MIRROR"
-		return
-	fi
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		uri=$(sed -n -E 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]].*/\2/p' "$f" |
-			grep -v -e security -e '^cdrom:' | head -n 1 || true)
-		[ -n "$uri" ] && { echo "$uri"; return; }
-	done
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		uri=$(awk 'tolower($1) == "uris:" { print $2 }' "$f" |
-			grep -v security | grep -E '/debian/?$' | head -n 1 || true)
-		[ -n "$uri" ] && { echo "$uri"; return; }
-	done
-	die "no Debian mirror found in /etc/apt (sources.list or sources.list.d); set KMD_MIRROR to your mirror URI or use LINUX_SRC=/path/to/linux-7.3"
-}
+# shellcheck source=mirror.sh
+. "$TOP/scripts/mirror.sh"
+MIRROR_HINT=" or use LINUX_SRC=/path/to/linux-7.3"
 
 apt_private() {
 	local cmd=$1

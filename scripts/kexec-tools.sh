@@ -5,7 +5,7 @@
 # kexec, in a busybox guest like make shell's (ARCH x86_64, the default, or
 # arm64).  Two KHO kexecs with "kexec -s -l"; a kexec_load ("kexec -l"),
 # which carries no KHO handover; a KHO kexec again; then a kdump ("kexec -p"
-# and a crash).  Each hop checks the exec-from line, /sys/kernel/kexec_metadata/
+# and a crash).  Each hop checks the exec-from line, /sys/kernel/kexec/previous/
 # and what KHO says about stale handover data (see chain_job in guest-init).
 
 # shellcheck source=lib.sh

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# peers.sh kho|luo|luo-multi: the peers' own tests, unmodified, on the
-# patched tree (build/linux as it is), x86_64:
+# peers.sh kho|kho-chain|luo|luo-multi: the peers' own tests, unmodified, on
+# the patched tree (build/linux as it is), x86_64:
 #   kho        tools/testing/selftests/kho/vmtest.sh ("KHO restore succeeded")
+#   kho-chain  the same with -n 4: the series' upstream selftest, a chain of
+#              4 kexecs that checks kexec-metadata in every kernel
 #   luo        tools/testing/selftests/liveupdate/vmtest.sh -T luo_kexec_simple
 #   luo-multi  the same with -T luo_multi_session
 # They build their own kernel, in TREE/.peers-x86_64.  One configuration
@@ -31,7 +33,7 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-what=${1:?usage: peers.sh kho|luo|luo-multi}
+what=${1:?usage: peers.sh kho|kho-chain|luo|luo-multi}
 need_cmd qemu-system-x86_64 qemu-system-x86
 accel=$("$TOP/scripts/accel.sh" x86_64)
 ccache_path
@@ -101,6 +103,15 @@ kho)
 	if ! grep -q '^ok 1 ' "$LOGS/peers-kho.ktap" || grep -q '^ok 1 .*# SKIP' "$LOGS/peers-kho.ktap"; then
 		die "KHO's vmtest.sh did not pass (see its output above)"
 	fi ;;
+kho-chain)
+	# The same: a build failure is a skip with exit 0, so only a real pass
+	# of its one test, and no other result, counts.
+	ktap=$LOGS/peers-kho-chain.ktap
+	run "$st/kho/vmtest.sh" -d "$obj" -j "$(nproc_jobs)" -t x86_64 -n 4 | tee "$ktap"
+	if ! grep -q '^ok 1 ' "$ktap" || grep -q '# SKIP' "$ktap" ||
+	   grep -q '^not ok ' "$ktap" || [ "$(grep -c '^ok ' "$ktap")" -ne 1 ]; then
+		die "KHO's vmtest.sh -n 4 did not pass (see its output above)"
+	fi ;;
 luo | luo-multi)
 	test=luo_kexec_simple
 	[ "$what" = luo-multi ] && test=luo_multi_session
@@ -115,5 +126,5 @@ luo | luo-multi)
 	grep -q "exec from: $(cat "$obj/include/config/kernel.release") (count 1)" <<<"$line" ||
 		die "$test: unexpected exec-from line: $line"
 	say "$test: live session restored, and in the same boot: ${line#*] }" ;;
-*) die "usage: peers.sh kho|luo|luo-multi" ;;
+*) die "usage: peers.sh kho|kho-chain|luo|luo-multi" ;;
 esac

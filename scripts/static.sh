@@ -10,10 +10,10 @@
 # checkpatch findings that are accepted, with the reason in README.md:
 # "patch-file-glob TYPE".
 CHECKPATCH_EXCEPTIONS=(
-	# New files that MAINTAINERS already covers: tools/testing/selftests/kho/
-	# is listed under KEXEC HANDOVER (KHO).  checkpatch asks whenever a patch
-	# adds a file.
-	"*selftests-kho-add-a-kexec-metadata-chain-test.patch FILE_PATH_CHANGES"
+	# Fixes: tags name upstream commits, which the base (Debian's source
+	# package, recorded as one commit) does not have: checkpatch cannot
+	# look them up.  Each ID was checked against upstream by hand.
+	"* UNKNOWN_COMMIT_ID"
 )
 
 # Source files the series touches (C files and headers).
@@ -86,8 +86,8 @@ run_warnings() {
 
 run_shellcheck() {
 	need_cmd shellcheck shellcheck
+	# scripts/*.sh includes the chain test (chain.sh).
 	(cd "$TOP" && shellcheck -x -P scripts scripts/*.sh scripts/guest-init scripts/ccache-cc .ci/run) &&
-		(cd "$TREE/tools/testing/selftests/kho" && shellcheck -x -P ../kselftest kexec_metadata.sh) &&
 		say "shellcheck: clean"
 }
 

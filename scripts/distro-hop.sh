@@ -107,7 +107,6 @@ cp /proc/cmdline "$dir/cmdline"
 fact "kernel $(uname -r) ($kernel), boot_id $(cat /proc/sys/kernel/random/boot_id), machine-id $(cat /etc/machine-id), systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"
 fact "cmdline $(cat /proc/cmdline)"
 fact "hop script started at $(cut -d' ' -f1 /proc/uptime) s of uptime; failed units: $(systemctl --failed --plain --no-legend | awk '{ printf "%s ", $1 }')"
-systemd-analyze blame >"$dir/blame.txt" 2>&1
 check kernel "uname -r $(uname -r), plan ${RELEASE[$kernel]}" [ "$(uname -r)" = "${RELEASE[$kernel]}" ]
 
 # What journalctl says, kept for the stage (build/logs/distro-x86_64/).

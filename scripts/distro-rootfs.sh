@@ -56,9 +56,17 @@ need_cmd mke2fs e2fsprogs
 	die "building the Debian guest needs root (mmdebstrap's root mode, and mke2fs -d keeps the files' owners); run make check as root once, then the image is cached in $dir"
 need_space "$dir" 2500
 mkdir -p "$dir"
+# One build at a time (two clones, or make check beside make demo); the
+# one that waited finds the image made.
+exec 9>"$dir/lock"
+flock 9
+if [ -f "$img" ]; then
+	echo "$img"
+	exit 0
+fi
 uri=$(mirror_uri)
 start=$SECONDS
-info "building the Debian $SUITE guest with mmdebstrap (first time only, about 3-5 minutes; log: $log)"
+info "building the Debian $SUITE guest with mmdebstrap (first time only, about 1-3 minutes, most of it the mirror; log: $log)"
 
 # mmdebstrap's own steps (package installation, then its cleanup) run with
 # the host's /dev, /proc and /sys mounted in the tree, so the image is made

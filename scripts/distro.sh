@@ -69,7 +69,7 @@ cp "$TOP/scripts/distro-hop.sh" "$work/kernels/hop"
 	echo "TAINT_HOP=$taint_hop"
 	[ -z "${KMD_SYSFS:-}" ] || echo "KMD_SYSFS=$KMD_SYSFS"
 } >"$work/kernels/plan"
-mke2fs -q -F -t ext4 -L kmd-kernels -d "$work/kernels" "$work/kernels.img" 64M ||
+mke2fs -q -F -t ext4 -L kmd-kernels -d "$work/kernels" "$work/kernels.img" 64M >/dev/null ||
 	die "mke2fs could not make the kernels disk"
 
 accel=$("$TOP/scripts/accel.sh" x86_64)

@@ -9,8 +9,10 @@
 # and never in patches/, are applied to two extra worktrees:
 #  - scripts/bench-common.patch, on ours and on the base: TSC at kernel
 #    entry (x86_64_start_kernel) and at run_init_process();
-#  - scripts/bench-kmd.patch, on ours: TSC around the early read, the late
-#    registration (kmd_init, with its parts) and the kexec-path notifier;
+#  - scripts/bench-kmd.patch, on ours: TSC around the early read, the
+#    /sys/kernel/kexec/previous/ group, the late registration (kmd_init,
+#    with its parts, kho_add_subtree() split into FDT work and its debugfs
+#    file) and the kexec-path notifier;
 #  - scripts/bench-stock.patch, on the base: TSC around the base's own
 #    version of the feature (kho_kexec_metadata_init() in kho_init()).
 # One x86_64 chain of HOPS kexecs (default 30) runs the busybox guest of

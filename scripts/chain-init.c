@@ -11,7 +11,9 @@
  *                       a hop that taints itself (TAINT_USER) before it
  *                       kexecs, ":run" or ":runext" for a hop that
  *                       overwrites a byte of its outgoing kexec-metadata or
- *                       kexec-metadata-ext record through /dev/mem
+ *                       kexec-metadata-ext record through /dev/mem (the
+ *                       writer WARN()s at kexec, writes its copies back,
+ *                       and the next kernel reports taint W)
  *   kmd.count=0,1,...   the kexec count each hop must report
  *   kmd.zero=1          ours must print the exec-from line at 0.000000
  *   kmd.infiles=kept    ours may keep the kho/in debugfs files of the
@@ -75,17 +77,19 @@
 /* TAINT_USER, as /proc/sys/kernel/tainted and the sysfs taint file show it. */
 #define TAINT_USER	"64"
 #define TAINT_USER_LINE	"KHO: previous kernel was tainted: U (0x40)"
+/* TAINT_WARN, from the WARN() of a writer that found its records overwritten */
+#define TAINT_WARN	"512"
+#define TAINT_WARN_LINE	"KHO: previous kernel was tainted: W (0x200)"
 #define TAINT_LINE	"KHO: previous kernel was tainted: "
 #define BUILD_ID_LINE	"KHO: previous kernel: build ID "
 #define BOOT_ID_LINE	"KHO: previous kernel: boot ID "
-#define DAMAGED_LINE	"KHO: previous kernel found its kexec-metadata overwritten at kexec"
 #define V1_SIZE		73	/* u32 version, char release[65], u32 count */
 #define V1_RELEASE	4
-/* Version 4: u32 version, crc32, flags; u64 taint; u8 build_id[20], boot_id[16] */
-#define EXT_SIZE	56
+/* Version 4: u32 version, crc32; u64 taint; u8 build_id[20], boot_id[16] */
+#define EXT_SIZE	52
 #define EXT_VERSION	4
-#define EXT_FLAGS	8
-#define EXT_BUILD_ID	20
+#define EXT_CRC		4
+#define EXT_BUILD_ID	16
 #define BUILD_ID_SIZE	20
 #define NO_BUILD_ID	"0000000000000000000000000000000000000000"
 
@@ -488,7 +492,8 @@ static void check_sysfs(const char *prev_kernel, unsigned long count, const char
 		return;
 	}
 	check_page_freed(EXT_NODE);
-	check_file("taint", strstr(prev_kernel, ":taint") ? TAINT_USER : "0");
+	check_file("taint", strstr(prev_kernel, ":taint") ? TAINT_USER :
+		   strstr(prev_kernel, ":run") ? TAINT_WARN : "0");
 	check_build_id();
 	check_file("boot_id", boot);
 }
@@ -529,14 +534,14 @@ static void check_outgoing(unsigned long next_count, int ours)
 		return;
 	}
 	if (len != EXT_SIZE) {
-		fail("outgoing %s is missing or not %s bytes", OUT_EXT_BLOB, "56");
+		fail("outgoing %s is missing or not %s bytes", OUT_EXT_BLOB, "52");
 		return;
 	}
 	hex(got, blob + EXT_BUILD_ID, BUILD_ID_SIZE);
 	if (le32(blob) != EXT_VERSION)
 		fail("outgoing ext record has version %s%s", "!= 4", "");
-	else if (le32(blob + EXT_FLAGS))
-		fail("outgoing ext record has flags set before kexec%s%s", "", "");
+	else if (le32(blob + EXT_CRC))
+		fail("outgoing ext record is sealed before kexec%s%s", "", "");
 	else if (!strcmp(got, NO_BUILD_ID) || (build_id[0] && strcmp(got, build_id)))
 		fail("outgoing ext record has build ID %s, not %s", got, build_id);
 	else
@@ -587,9 +592,10 @@ static void check_hop(const char *me, const char *prev_kernel, unsigned long cou
 	if (ours) {
 		expect_line(BUILD_ID_LINE, ext, build_id[0] ? build_id : NULL);
 		expect_line(BOOT_ID_LINE, ext, boot);
-		expect_line(DAMAGED_LINE, ext && strstr(prev_kernel, ":run"), NULL);
 		if (ext && strstr(prev_kernel, ":taint"))
 			expect_line(TAINT_USER_LINE, 1, NULL);
+		else if (ext && strstr(prev_kernel, ":run"))
+			expect_line(TAINT_WARN_LINE, 1, NULL);
 		else
 			expect_line(TAINT_LINE, 0, NULL);
 		check_sysfs(prev_kernel ? prev_kernel : "", count, prev, ext);

@@ -34,8 +34,8 @@ ZERO_TS_TARGETS="aarch64"
 # leaves them, as LUO leaves its own (a debugfs matter of KHO core for every
 # client, see the cover letter); the freed pages are checked either way.
 IN_FILES_GONE=0
-# What the writer logs at kexec when it finds its records overwritten.
-WRITER_DAMAGE="KHO: kexec-metadata: outgoing records overwritten while this kernel ran"
+# What the writer WARN()s at kexec when it finds its records overwritten.
+WRITER_DAMAGE="kexec-metadata: records overwritten while this kernel ran"
 
 mode=chain
 hops=5

@@ -53,6 +53,7 @@ bench: kernels
 
 clean:
 	rm -rf build/linux*/.kbuild-* build/linux/.kho-kmd build/linux/.peers-* build/kbuild build/images build/logs build/kunit-* build/chain-headers
+	@echo "the kernel trees shared by clones stay in $${KMD_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/kexec-metadata}/trees (rm -rf it to start them again)"
 
 distclean:
 	rm -rf build

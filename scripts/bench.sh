@@ -27,6 +27,7 @@
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+trees_lock
 
 HOPS=${HOPS:-30}
 # The guest CPU: "max" has what x86-64 servers have had for a decade
@@ -116,7 +117,7 @@ run_chain plain -accel "$accel"
 # and a 2-kexec chain run by scripts/chain.sh.
 info "developer loop: touch kexec_metadata.c, rebuild, run a 2-kexec chain"
 start=$EPOCHREALTIME
-touch "$TREE/kernel/liveupdate/kexec_metadata.c"
+touch "$KMD_SRC/kernel/liveupdate/kexec_metadata.c"
 mkdir -p "$LOGS/bench-loop"
 if CCACHE_RECACHE=1 "$TOP/scripts/build-kernel.sh" kmd x86_64 &&
 	"$TOP/scripts/chain.sh" -m chain -n 2 -a "$accel" \

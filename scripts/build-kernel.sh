@@ -3,10 +3,11 @@
 #
 # build-kernel.sh FLAVOR ARCH [make args...]
 #
-# FLAVOR: kmd   our series (build/linux), LOCALVERSION -kmd
-#         stock pristine base (build/linux-stock), LOCALVERSION -stock
+# FLAVOR: kmd   our series (what build/linux holds, in $KMD_SRC), LOCALVERSION -kmd
+#         stock pristine base ($STOCK_TREE), LOCALVERSION -stock
 #         xabi  the base with another KHO root compatible string
-#               (build/linux-xabi, its own worktree), LOCALVERSION -xabi
+#               ($XABI_TREE), LOCALVERSION -xabi
+#         The three trees are shared by every clone (lib.sh).
 #         kmdbench, stockbench  the trees make bench prepares (bench.sh)
 # ARCH:   x86_64 or arm64
 #
@@ -14,7 +15,7 @@
 # build/images/FLAVOR-ARCH and keeps the log in build/logs/.  An object
 # directory that is a direct child of its source tree makes kbuild use
 # relative paths ("../kernel/fork.c"), so the three trees, the selftest's
-# own build and every clone hit the same ccache entries.
+# own build and the bench trees hit the same ccache entries.
 # With extra make arguments (e.g. W=1 C=1 kernel/liveupdate/) it runs just
 # that make invocation in the configured build directory.
 
@@ -26,13 +27,16 @@ arch=${2:?usage: build-kernel.sh kmd|stock|xabi x86_64|arm64 [make args]}
 shift 2
 
 case $flavor in
-kmd) src=$TREE ;;
+kmd) src=$KMD_SRC ;;
 stock) src=$STOCK_TREE ;;
 xabi) src=$XABI_TREE ;;
 kmdbench | stockbench) src=$BUILD/linux-$flavor ;;
 *) die "unknown flavor '$flavor' (kmd, stock, xabi, kmdbench or stockbench)" ;;
 esac
 [ -f "$src/Makefile" ] || die "$src is missing; run make tree first"
+trees_lock
+# Ours is built from what build/linux holds now.
+[ "$flavor" != kmd ] || sync_kmd_src
 
 cross=$(cross_compile "$arch")
 need_cmd "${cross}gcc" "$([ -n "$cross" ] && echo "gcc-${cross%-}" || echo gcc)"
@@ -115,7 +119,7 @@ if [ "$flavor" = stock ] || [ "$flavor" = xabi ]; then
 	fi
 fi
 
-need_space "$BUILD" 3000
+need_space "$src" 3000
 start=$SECONDS
 if [ -f "$obj/vmlinux" ]; then
 	info "building the $flavor kernel for $arch (incremental, usually under a minute; log: $log)"

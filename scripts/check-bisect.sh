@@ -10,6 +10,7 @@
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+trees_lock
 
 # make check-bisect made the tree first (Makefile).
 [ -d "$TREE/.git" ] || die "no build/linux; run make check-bisect, not this script"

@@ -17,6 +17,8 @@ mkdir -p "$LOGS"
 exec > >(tee "$LOGS/check.summary") 2>&1
 tee_pid=$!
 T0=$SECONDS
+# One make check at a time uses the trees shared by clones (lib.sh).
+trees_lock
 ONLY=${ONLY:-}
 
 # stage NAME COMMAND...: exit 0 passes, 4 (KSFT_SKIP) skips, anything else

@@ -9,6 +9,7 @@
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+trees_lock
 shopt -s extglob
 
 HOPS=${HOPS:-5}
@@ -20,7 +21,7 @@ if ! [ -f "$IMAGES/kmd-x86_64" ] || ! [ -f "$IMAGES/stock-x86_64" ]; then
 fi
 accel=$("$TOP/scripts/accel.sh" x86_64)
 
-info "booting $(cat "$TREE/.kbuild-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, ours and stock $BASE_SERIES mixed (about $((HOPS * 3 + 5)) s under TCG)"
+info "booting $(cat "$KMD_SRC/.kbuild-x86_64/include/config/kernel.release") in QEMU ($accel) and kexec'ing $HOPS times, ours and stock $BASE_SERIES mixed (about $((HOPS * 3 + 5)) s under TCG)"
 out=$LOGS/demo.ktap
 # A failed or hung chain still gets its hops shown, then the log named.
 rc=0

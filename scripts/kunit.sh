@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kunit.sh [ARCH]: run the kexec-metadata KUnit suite with the kernel's own
-# kunit.py, from build/linux, with a persistent build directory.  ARCH is
+# kunit.py, in the shared tree of ours ($KMD_SRC, see lib.sh), with a
+# persistent build directory there.  ARCH is
 # x86_64 (the default) or arm64: kexec-metadata needs KHO, which UML lacks.
 #
 # kunit.py asks QEMU for KVM first.  Where KVM does not work (see accel.sh),
@@ -14,13 +15,15 @@
 
 arch=${1:-x86_64}
 args=(run --arch="$arch" --kunitconfig=kernel/liveupdate
-      --build_dir="$BUILD/kunit-$arch" --jobs="$(nproc_jobs)" --timeout=600)
+      --build_dir=".kunit-$arch" --jobs="$(nproc_jobs)" --timeout=600)
 [ "$arch" = arm64 ] && args+=(--cross_compile=aarch64-linux-gnu-)
 command -v ccache >/dev/null 2>&1 && [ "$arch" != arm64 ] &&
 	args+=(--make_options="CC=$(ccache_bin)/gcc")
 ccache_env
 
-cd "$TREE"
+trees_lock
+sync_kmd_src
+cd "$KMD_SRC"
 kunit=(python3 tools/testing/kunit/kunit.py "${args[@]}")
 accel=tcg
 [ "$arch" = x86_64 ] && accel=$("$TOP/scripts/accel.sh" x86_64)

@@ -9,10 +9,18 @@ BUILD=${BUILD:-$TOP/build}
 CACHE=${KMD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kexec-metadata}
 LOGS=$BUILD/logs
 TREE=$BUILD/linux
-STOCK_TREE=$BUILD/linux-stock
-XABI_TREE=$BUILD/linux-xabi
 IMAGES=$BUILD/images
-export TOP BUILD CACHE LOGS TREE STOCK_TREE XABI_TREE IMAGES
+# The trees that kernels are built in are shared by every clone on this
+# machine (made by scripts/tree.sh): stock and the other-ABI kernel at
+# their commits, and for ours a mirror of what build/linux holds.  A clone
+# then builds incrementally: a checkout rewrites only the files that
+# differ, and kbuild rebuilds only what depends on them.  build/linux stays
+# the tree to work in.  trees_lock() keeps two clones out of each other's way.
+TREES=$CACHE/trees
+KMD_SRC=$TREES/kmd
+STOCK_TREE=$TREES/stock
+XABI_TREE=$TREES/xabi
+export TOP BUILD CACHE LOGS TREE IMAGES TREES KMD_SRC STOCK_TREE XABI_TREE
 
 # Fixed identity and date: the base commit hash only depends on the source.
 KMD_NAME="kexec-metadata developers"
@@ -59,6 +67,34 @@ first_match() {
 		[ -e "$f" ] && { echo "$f"; return 0; }
 	done
 	return 1
+}
+
+# trees_lock: hold the lock on the shared trees until this process and its
+# children are done (they inherit it), so that another clone's make check
+# never switches a tree under this one.
+trees_lock() {
+	[ -z "${KMD_TREES_LOCKED:-}" ] || return 0
+	mkdir -p "$TREES"
+	exec 9>>"$TREES/.lock"
+	if ! flock -n 9; then
+		info "waiting for another make check, demo or build that uses $TREES"
+		flock 9
+	fi
+	export KMD_TREES_LOCKED=1
+}
+
+# sync_kmd_src: the shared tree of ours ($KMD_SRC) holds what build/linux
+# holds, uncommitted edits of tracked files included (git stash create);
+# only the files that differ are rewritten.
+sync_kmd_src() {
+	local c
+	[ -e "$KMD_SRC/.git" ] || die "$KMD_SRC is missing; run make tree"
+	c=$(git -C "$TREE" stash create) || die "git stash create failed in $TREE"
+	[ -n "$c" ] || c=$(git -C "$TREE" rev-parse HEAD)
+	git -C "$TREE" update-ref refs/kmd/build "$c"
+	git -C "$KMD_SRC" fetch -q "$TREE" +refs/kmd/build:refs/kmd/build ||
+		die "cannot fetch build/linux into $KMD_SRC"
+	git -C "$KMD_SRC" checkout -q -f --detach "$c"
 }
 
 nproc_jobs() { nproc 2>/dev/null || echo 2; }
@@ -143,7 +179,7 @@ busybox_guest() {
 		[ -z "$stock" ] || echo "file /kernel-stock $IMAGES/$stock-$arch 0644 0 0"
 		echo "file /init $init 0755 0 0"
 	} | LC_ALL=C sort -u >"$dir/cpio_list"
-	"$TREE/.kbuild-$arch/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
+	"$KMD_SRC/.kbuild-$arch/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
 }
 
 # hide_kvm CMD...: runs CMD with /dev/kvm hidden (bound to /dev/null in a

@@ -8,7 +8,7 @@
 #              4 kexecs that checks kexec-metadata in every kernel
 #   luo        tools/testing/selftests/liveupdate/vmtest.sh -T luo_kexec_simple
 #   luo-multi  the same with -T luo_multi_session
-# They build their own kernel, in TREE/.peers-x86_64.  One configuration
+# They build their own kernel, in $KMD_SRC/.peers-x86_64.  One configuration
 # serves all three, given to their vmtest.sh through KCONFIG_CONFIG: the
 # x86_64 test kernel's (build-kernel.sh kmd, allnoconfig plus the
 # selftest's fragment) plus both of their fragments (kho's from its
@@ -37,15 +37,16 @@ what=${1:?usage: peers.sh kho|kho-chain|luo|luo-multi}
 need_cmd qemu-system-x86_64 qemu-system-x86
 accel=$("$TOP/scripts/accel.sh" x86_64)
 ccache_path
-obj=$TREE/.peers-x86_64
-st=$TREE/tools/testing/selftests
+trees_lock
+obj=$KMD_SRC/.peers-x86_64
+st=$KMD_SRC/tools/testing/selftests
 limit=1800
 export KCONFIG_CONFIG=$obj/peers.config
 
 # The configuration, in $obj/peers.config; redone when the test kernel's
 # configuration or a fragment changes.
 peers_config() {
-	local frag=$obj/peers.fragment kmd=$TREE/.kbuild-x86_64 opt from to
+	local frag=$obj/peers.fragment kmd=$KMD_SRC/.kbuild-x86_64 opt from to
 	[ -f "$kmd/.config" ] ||
 		die "no x86_64 test kernel in $kmd: build it first (scripts/build-kernel.sh kmd x86_64)"
 	if ! [ -f "$obj/vmlinux" ] && [ -f "$kmd/vmlinux" ]; then
@@ -76,7 +77,7 @@ peers_config() {
 		# The test kernel's lines for the fragments' options give way.
 		sed 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1[= ]/' "$frag" >"$obj/peers.drop"
 		{ grep -v -f "$obj/peers.drop" "$kmd/.config"; cat "$frag"; } >"$KCONFIG_CONFIG"
-		make -s -C "$TREE" O="$obj" ARCH=x86 olddefconfig ||
+		make -s -C "$KMD_SRC" O="$obj" ARCH=x86 olddefconfig ||
 			die "olddefconfig over $KCONFIG_CONFIG failed"
 		cat "$kmd/.config" "$frag" >"$obj/peers.inputs"
 	fi

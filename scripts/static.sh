@@ -63,7 +63,7 @@ run_kernel_doc() {
 # warnings (file and message, without line numbers) must not grow.
 warnings() {
 	local flavor=$1 sparse=$2 obj log
-	obj=$([ "$flavor" = kmd ] && echo "$TREE" || echo "$STOCK_TREE")/.kbuild-x86_64
+	obj=$([ "$flavor" = kmd ] && echo "$KMD_SRC" || echo "$STOCK_TREE")/.kbuild-x86_64
 	log=$LOGS/warnings-$flavor.log
 	rm -f "$obj"/kernel/liveupdate/*.o "$obj"/kernel/liveupdate/tests/*.o \
 		"$obj"/kernel/kexec_core.o "$obj"/drivers/char/random.o "$obj"/arch/x86/kernel/setup.o

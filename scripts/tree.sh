@@ -3,9 +3,10 @@
 #
 # make tree: build/linux is a git repository whose first commit is the
 # pristine base (tag "base"); the series in patches/ is applied on top with
-# git am, one commit per patch.  build/linux-stock is a second worktree at
-# base, for the stock kernel; build/linux-xabi a third one, for the kernel
-# with another KHO ABI.
+# git am, one commit per patch.  The trees that the kernels are built in
+# are shared by the clones on this machine (lib.sh): worktrees of the base
+# repository in the cache, one at base for stock, one for the kernel with
+# another KHO ABI, and one that mirrors build/linux for ours.
 #
 # build/linux is rebuilt only when it is missing or when patches/ changed
 # since the last apply or export (a hash in build/linux/.git/kmd-series
@@ -71,8 +72,8 @@ apply_series() {
 }
 
 main() {
-	local repo
 	mkdir -p "$BUILD" "$LOGS"
+	# Global: shared_tree() and xabi_commit() use it too.
 	repo=$("$TOP/scripts/fetch-base.sh")
 	need_space "$BUILD" 3000
 
@@ -114,42 +115,60 @@ main() {
 	fi
 
 	local xabi
-	worktree "$STOCK_TREE" base
+	trees_lock
+	need_space "$TREES" 3000
+	# No automatic gc in the shared repository: a detached "git gc --auto"
+	# would repack the whole base, and hold the trees' lock while it does.
+	git --git-dir="$repo" config gc.auto 0
+	shared_tree "$STOCK_TREE" base
 	xabi=$(xabi_commit) || exit 1
-	worktree "$XABI_TREE" "$xabi"
+	shared_tree "$XABI_TREE" "$xabi"
+	shared_tree "$KMD_SRC" ""
+	sync_kmd_src
 }
 
-# worktree DIR COMMIT: DIR is a worktree of build/linux, checked out at COMMIT.
-worktree() {
-	if [ ! -e "$1/.git" ]; then
-		git -C "$TREE" worktree prune
-		git -C "$TREE" worktree add -q --detach "$1" "$2"
+# shared_tree DIR COMMIT: DIR is a worktree of the base repository, checked
+# out at COMMIT (left as it is if COMMIT is empty: sync_kmd_src moves it).
+# One of another base repository is made again.
+shared_tree() {
+	local dir=$1 common
+	common=$(git -C "$dir" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	if [ -n "$common" ] && [ "$(cd "$common" && pwd -P)" != "$(cd "$repo" && pwd -P)" ]; then
+		info "$dir belongs to another base; making it again"
+		rm -rf "$dir"
 	fi
-	# -f: a worktree for a kernel flavor never keeps local edits.
-	git -C "$1" checkout -q -f --detach "$2"
+	if [ ! -e "$dir/.git" ]; then
+		info "checking out $(basename "$dir") into $dir, shared by all clones (once, about 30 s)"
+		rm -rf "$dir"
+		git --git-dir="$repo" worktree prune
+		git --git-dir="$repo" worktree add -q --detach "$dir" "${2:-base}"
+	fi
+	# -f: a shared tree never keeps local edits.
+	[ -z "$2" ] || git -C "$dir" checkout -q -f --detach "$2"
 }
 
 # The other-ABI kernel's source: the base with another KHO root compatible
-# string, as a commit of its own (made without touching any worktree), so
+# string, as a commit of its own in the base repository (made without
+# touching any worktree), so
 # that no build, killed or not, can turn the stock tree into something else.
 xabi_commit() {
 	local hdr=include/linux/kho/abi/kexec_handover.h index blob tree
-	git -C "$TREE" cat-file -e "base:$hdr" 2>/dev/null ||
+	git --git-dir="$repo" cat-file -e "base:$hdr" 2>/dev/null ||
 		die "$hdr is missing from the base: the other-ABI kernel cannot be made"
 	index=$(mktemp)
-	blob=$(git -C "$TREE" show "base:$hdr" |
+	blob=$(git --git-dir="$repo" show "base:$hdr" |
 		sed 's/^#define KHO_FDT_COMPATIBLE ".*"$/#define KHO_FDT_COMPATIBLE "kho-v4-xabi"/' |
-		git -C "$TREE" hash-object -w --stdin)
-	[ "$blob" != "$(git -C "$TREE" rev-parse "base:$hdr")" ] ||
+		git --git-dir="$repo" hash-object -w --stdin)
+	[ "$blob" != "$(git --git-dir="$repo" rev-parse "base:$hdr")" ] ||
 		die "KHO_FDT_COMPATIBLE not found in $hdr of the base: the other-ABI kernel cannot be made"
-	if ! GIT_INDEX_FILE=$index git -C "$TREE" read-tree base ||
-	   ! GIT_INDEX_FILE=$index git -C "$TREE" update-index --cacheinfo "100644,$blob,$hdr" ||
-	   ! tree=$(GIT_INDEX_FILE=$index git -C "$TREE" write-tree); then
-		die "cannot make the other-ABI commit in $TREE"
+	if ! GIT_INDEX_FILE=$index git --git-dir="$repo" read-tree base ||
+	   ! GIT_INDEX_FILE=$index git --git-dir="$repo" update-index --cacheinfo "100644,$blob,$hdr" ||
+	   ! tree=$(GIT_INDEX_FILE=$index git --git-dir="$repo" write-tree); then
+		die "cannot make the other-ABI commit in $repo"
 	fi
 	rm -f "$index"
 	GIT_AUTHOR_DATE=$KMD_DATE GIT_COMMITTER_DATE=$KMD_DATE \
-		kgit -C "$TREE" commit-tree -p base -m "kho: another root compatible (other-ABI test kernel)" "$tree"
+		kgit --git-dir="$repo" commit-tree -p base -m "kho: another root compatible (other-ABI test kernel)" "$tree"
 }
 
 main "$@"

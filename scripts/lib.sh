@@ -77,7 +77,7 @@ trees_lock() {
 	mkdir -p "$TREES"
 	exec 9>>"$TREES/.lock"
 	if ! flock -n 9; then
-		info "waiting for another make check, demo or build that uses $TREES"
+		info "waiting for another make check, demo or build that uses $TREES (fuser -v $TREES/.lock names it)"
 		flock 9
 	fi
 	export KMD_TREES_LOCKED=1

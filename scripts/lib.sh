@@ -211,10 +211,13 @@ ccache_env() {
 # aarch64-linux-gnu-gcc are scripts/ccache-cc: ccache, except for sources
 # that .incbin a file.
 ccache_bin() {
-	local dir=$BUILD/ccache-bin cc
+	# In the cache, not the clone: kunit.py passes the path as CC, and
+	# kbuild rebuilds every object whose command line changed.
+	local dir=$CACHE/ccache-bin cc
 	mkdir -p "$dir"
 	for cc in gcc x86_64-linux-gnu-gcc aarch64-linux-gnu-gcc; do
-		ln -sf "$TOP/scripts/ccache-cc" "$dir/$cc"
+		[ "$(readlink "$dir/$cc")" = "$TOP/scripts/ccache-cc" ] ||
+			ln -sf "$TOP/scripts/ccache-cc" "$dir/$cc"
 	done
 	echo "$dir"
 }

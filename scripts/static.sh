@@ -75,9 +75,17 @@ warnings() {
 }
 
 run_warnings() {
-	local sparse ours stock new
+	local sparse ours stock new key cached
 	sparse=$("$TOP/scripts/fetch-base.sh" sparse)
-	stock=$(warnings stock "$sparse")
+	# Stock's set only changes with its tree, sparse, gcc or this script.
+	key=$(echo "$(git -C "$STOCK_TREE" rev-parse HEAD) $sparse $(gcc -dumpfullversion) $(sha256sum <"$0")" | sha256sum | cut -c1-16)
+	cached=$STOCK_TREE/.kbuild-x86_64/kmd-warnings-$key
+	if [ -f "$cached" ]; then
+		stock=$(cat "$cached")
+	else
+		stock=$(warnings stock "$sparse")
+		echo "$stock" >"$cached"
+	fi
 	ours=$(warnings kmd "$sparse")
 	say "W=1 C=1 warnings on stock: $(grep -c . <<<"$stock" || true), with the series: $(grep -c . <<<"$ours" || true)"
 	new=$(comm -13 <(echo "$stock") <(echo "$ours"))

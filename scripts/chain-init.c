@@ -85,11 +85,11 @@
 #define BOOT_ID_LINE	"KHO: previous kernel: boot ID "
 #define V1_SIZE		73	/* u32 version, char release[65], u32 count */
 #define V1_RELEASE	4
-/* Version 4: u32 version, crc32; u64 taint; u8 build_id[20], boot_id[16] */
+/* Version 4: u32 version; u64 taint; u8 build_id[20]; u32 crc32; u8 boot_id[16] */
 #define EXT_SIZE	52
 #define EXT_VERSION	4
-#define EXT_CRC		4
-#define EXT_BUILD_ID	16
+#define EXT_CRC		32
+#define EXT_BUILD_ID	12
 #define BUILD_ID_SIZE	20
 #define NO_BUILD_ID	"0000000000000000000000000000000000000000"
 

@@ -73,6 +73,14 @@ fragment() {
 	(eval "$(cat "$conf")" && echo "$QEMU_KCONFIG") | grep '^CONFIG_'
 	[ "$arch" != arm64 ] || grep -h '^CONFIG_' "$TOP/configs/arm64.config"
 	grep -h '^CONFIG_' "$TOP/configs/distro.config"
+	# Ours on x86_64: KUnit, and the suite once a patch has added it.
+	if [ "$flavor" = kmd ] && [ "$arch" = x86_64 ]; then
+		if [ -f "$src/kernel/liveupdate/tests/kexec_metadata_kunit.c" ]; then
+			grep -h '^CONFIG_' "$TOP/configs/kunit.config"
+		else
+			grep -h '^CONFIG_' "$TOP/configs/kunit.config" | grep -v KEXEC_METADATA_KUNIT_TEST
+		fi
+	fi
 }
 
 configure() {

@@ -75,11 +75,12 @@ fragment() {
 	grep -h '^CONFIG_' "$TOP/configs/distro.config"
 	# Ours on x86_64: KUnit, and the suite once a patch has added it.
 	if [ "$flavor" = kmd ] && [ "$arch" = x86_64 ]; then
-		if [ -f "$src/kernel/liveupdate/tests/kexec_metadata_kunit.c" ]; then
-			grep -h '^CONFIG_' "$TOP/configs/kunit.config"
-		else
-			grep -h '^CONFIG_' "$TOP/configs/kunit.config" | grep -v KEXEC_METADATA_KUNIT_TEST
-		fi
+		grep -h '^CONFIG_' "$TOP/configs/kunit.config" |
+			if [ -f "$src/kernel/liveupdate/tests/kexec_metadata_kunit.c" ]; then
+				cat
+			else
+				grep -v KEXEC_METADATA_KUNIT_TEST
+			fi
 	fi
 }
 

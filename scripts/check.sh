@@ -153,7 +153,7 @@ stage build-stock-x86_64 "$TOP/scripts/build-kernel.sh" stock x86_64
 stage build-xabi-x86_64 "$TOP/scripts/build-kernel.sh" xabi x86_64
 stage build-kmd-arm64 "$TOP/scripts/build-kernel.sh" kmd arm64
 stage w1-sparse "$TOP/scripts/static.sh" warnings
-stage kunit-x86_64 "$TOP/scripts/kunit.sh" x86_64
+stage kunit-x86_64 "$TOP/scripts/kunit.sh"
 # The accelerator probe writes a cache file: once, before the pairs.
 "$TOP/scripts/accel.sh" x86_64 >/dev/null 2>&1
 "$TOP/scripts/accel.sh" arm64 >/dev/null 2>&1

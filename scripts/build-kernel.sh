@@ -128,6 +128,15 @@ if [ "$flavor" = stock ] || [ "$flavor" = xabi ]; then
 	fi
 fi
 
+# Ours: up to date if this clone's image and the shared build directory
+# both come from this stamp (another clone may have built other sources
+# there since); kunit.sh then boots the build directory's image unbuilt.
+if [ -f "$img" ] && [ "$(cat "$img.stamp" 2>/dev/null)" = "$stamp" ] &&
+   [ "$(cat "$obj/image.stamp" 2>/dev/null)" = "$stamp" ]; then
+	info "$flavor kernel for $arch is up to date ($img)"
+	exit 0
+fi
+
 need_space "$src" 3000
 start=$SECONDS
 if [ -f "$obj/vmlinux" ]; then
@@ -147,6 +156,7 @@ if ! "${mk[@]}" "${targets[@]}" >>"$log" 2>&1; then
 fi
 cp "$obj/$(kimage "$arch")" "$img"
 echo "$stamp" >"$img.stamp"
+echo "$stamp" >"$obj/image.stamp"
 # Only a tree without local edits goes into the cache shared by clones.
 if { [ "$flavor" = stock ] || [ "$flavor" = xabi ]; } &&
    [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then

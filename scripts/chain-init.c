@@ -85,11 +85,11 @@
 #define BOOT_ID_LINE	"KHO: previous kernel: boot ID "
 #define V1_SIZE		73	/* u32 version, char release[65], u32 count */
 #define V1_RELEASE	4
-/* Version 4: u32 version; u64 taint; u8 build_id[20]; u32 crc32; u8 boot_id[16] */
-#define EXT_SIZE	52
+/* Version 4: u32 version; u32 pad; u64 taint; u8 build_id[20]; u32 crc32; u8 boot_id[16] */
+#define EXT_SIZE	56
 #define EXT_VERSION	4
-#define EXT_CRC		32
-#define EXT_BUILD_ID	12
+#define EXT_CRC		36
+#define EXT_BUILD_ID	16
 #define BUILD_ID_SIZE	20
 #define NO_BUILD_ID	"0000000000000000000000000000000000000000"
 
@@ -534,7 +534,7 @@ static void check_outgoing(unsigned long next_count, int ours)
 		return;
 	}
 	if (len != EXT_SIZE) {
-		fail("outgoing %s is missing or not %s bytes", OUT_EXT_BLOB, "52");
+		fail("outgoing %s is missing or not %s bytes", OUT_EXT_BLOB, "56");
 		return;
 	}
 	hex(got, blob + EXT_BUILD_ID, BUILD_ID_SIZE);

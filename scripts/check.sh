@@ -169,6 +169,7 @@ stage interop-x86_64 selftest interop x86_64 -n 6 -s "$IMAGES/stock-x86_64"
 stage interop-xabi-x86_64 selftest xabi x86_64 -n 5 -x "$IMAGES/xabi-x86_64"
 stage kexec-tools-x86_64 "$TOP/scripts/kexec-tools.sh" x86_64
 stage kexec-tools-arm64 "$TOP/scripts/kexec-tools.sh" arm64
+stage debugfs-off-x86_64 "$TOP/scripts/debugfs-off.sh" kmd
 collect
 pairs=0
 stage kho-vmtest-x86_64 "$TOP/scripts/peers.sh" kho

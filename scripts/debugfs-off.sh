@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# debugfs-off.sh [FLAVOR]: a KHO kexec into a kernel booted with
+# debugfs=off, in a busybox guest on x86_64 (see dfo_job in guest-init).
+# There kho_init() fails, since KHO's debugfs files cannot be created, and
+# takes its error path on a KHO boot.  FLAVOR is kmd (the default: the
+# series, which must pass) or stock (Linux 7.3, to see what the fix fixes).
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+flavor=${1:-kmd}
+need_cmd qemu-system-x86_64 qemu-system-x86
+dir=$BUILD/debugfs-off-$flavor
+busybox_guest "$TOP/scripts/guest-init" "$dir" x86_64 "$flavor"
+accel=$("$TOP/scripts/accel.sh" x86_64)
+serial=$LOGS/debugfs-off-$flavor.serial
+info "KHO kexec into debugfs=off ($flavor, $accel); serial log: $serial"
+rc=0
+timeout 300 qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -nographic -nodefaults \
+	-serial "file:$serial" -no-reboot -kernel "$IMAGES/$flavor-x86_64" \
+	-initrd "$dir/initrd.cpio" \
+	-append "console=ttyS0 printk.time=1 kho=on panic=-1 kmdd.hop=0" || rc=$?
+grep -a '^kmdd-' "$serial" || true
+[ "$rc" -ne 124 ] || die "the guest timed out after 300 s; see $serial"
+grep -aq 'kmdd-check .* FAIL' "$serial" && die "the debugfs=off boot failed its checks; see $serial"
+grep -aq '^kmdd-done 1' "$serial" ||
+	die "the debugfs=off boot did not finish (a crash?); see $serial"
+say "KHO kexec into debugfs=off ($flavor): the boot survives kho_init()'s failure"

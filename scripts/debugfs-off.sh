@@ -17,13 +17,8 @@ busybox_guest "$TOP/scripts/guest-init" "$dir" x86_64 "$flavor"
 accel=$("$TOP/scripts/accel.sh" x86_64)
 serial=$LOGS/debugfs-off-$flavor.serial
 info "KHO kexec into debugfs=off ($flavor, $accel); serial log: $serial"
-rc=0
-timeout 300 qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -nographic -nodefaults \
-	-serial "file:$serial" -no-reboot -kernel "$IMAGES/$flavor-x86_64" \
-	-initrd "$dir/initrd.cpio" \
-	-append "console=ttyS0 printk.time=1 kho=on panic=-1 kmdd.hop=0" || rc=$?
-grep -a '^kmdd-' "$serial" || true
-[ "$rc" -ne 124 ] || die "the guest timed out after 300 s; see $serial"
+busybox_run 300 "$serial" kmdd "$dir" "$IMAGES/$flavor-x86_64" \
+	"console=ttyS0 printk.time=1 kho=on panic=-1 kmdd.hop=0" qemu-system-x86_64 -accel "$accel"
 grep -aq 'kmdd-check .* FAIL' "$serial" && die "the debugfs=off boot failed its checks; see $serial"
 grep -aq '^kmdd-done 1' "$serial" ||
 	die "the debugfs=off boot did not finish (a crash?); see $serial"

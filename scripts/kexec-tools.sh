@@ -26,12 +26,8 @@ busybox_guest "$TOP/scripts/guest-init" "$dir" "$arch" kmd
 accel=$("$TOP/scripts/accel.sh" "$arch")
 serial=$LOGS/kexec-tools-$arch.serial
 info "kexec-tools chain on $arch ($accel); serial log: $serial"
-rc=0
-timeout 600 "${qemu[@]}" -accel "$accel" -m 1G -smp 2 -nographic -nodefaults \
-	-serial "file:$serial" -no-reboot -kernel "$IMAGES/kmd-$arch" -initrd "$dir/initrd.cpio" \
-	-append "$cmdline printk.time=1 kho=on panic=-1 kmdt.hop=0" || rc=$?
-grep -a '^kmdt-' "$serial" || true
-[ "$rc" -ne 124 ] || die "the guest timed out after 600 s; see $serial"
+busybox_run 600 "$serial" kmdt "$dir" "$IMAGES/kmd-$arch" \
+	"$cmdline printk.time=1 kho=on panic=-1 kmdt.hop=0" "${qemu[@]}" -accel "$accel"
 if grep -aq 'kmdt-check .* FAIL' "$serial"; then
 	die "a hop failed its checks; see $serial"
 fi

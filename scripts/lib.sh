@@ -140,7 +140,8 @@ elf_libs() {
 # libraries, the build-kernel.sh images of flavors OURS and STOCK (if given)
 # for ARCH as /kernel and /kernel-stock, and INIT as /init.
 # x86_64 takes busybox and kexec-tools from the host, arm64 from
-# arm64-userland.sh.  Used by make shell, make bench and kexec-tools.sh.
+# arm64-userland.sh.  Used by make shell, make bench, kexec-tools.sh and
+# debugfs-off.sh.
 busybox_guest() {
 	local init=$1 dir=$2 arch=$3 ours=$4 stock=${5:-} root="" triplet lib interp
 	case $arch in
@@ -180,6 +181,22 @@ busybox_guest() {
 		echo "file /init $init 0755 0 0"
 	} | LC_ALL=C sort -u >"$dir/cpio_list"
 	"$KMD_SRC/.kbuild-$arch/usr/gen_init_cpio" "$dir/cpio_list" >"$dir/initrd.cpio"
+}
+
+# busybox_run LIMIT SERIAL TAG DIR KERNEL APPEND QEMU...: boots the guest
+# that busybox_guest prepared in DIR, with KERNEL and the command line
+# APPEND, under QEMU... (the binary and its machine and accelerator
+# options), serial console in SERIAL; prints the guest's "TAG-" lines and
+# dies if it runs for more than LIMIT seconds.  Used by kexec-tools.sh
+# and debugfs-off.sh.
+busybox_run() {
+	local limit=$1 serial=$2 tag=$3 dir=$4 kernel=$5 append=$6 rc=0
+	shift 6
+	timeout "$limit" "$@" -m 1G -smp 2 -nographic -nodefaults \
+		-serial "file:$serial" -no-reboot -kernel "$kernel" \
+		-initrd "$dir/initrd.cpio" -append "$append" || rc=$?
+	grep -a "^$tag-" "$serial" || true
+	[ "$rc" -ne 124 ] || die "the guest timed out after $limit s; see $serial"
 }
 
 # hide_kvm CMD...: runs CMD with /dev/kvm hidden (bound to /dev/null in a

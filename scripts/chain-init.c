@@ -77,7 +77,10 @@
 /* TAINT_USER, as /proc/sys/kernel/tainted and the sysfs taint file show it. */
 #define TAINT_USER	"64"
 #define TAINT_USER_LINE	"KHO: previous kernel was tainted: U (0x40)"
-/* TAINT_WARN, from the WARN() of a writer that found its records overwritten */
+/* The level of each, as syslog(2) prefixes it: information, and a warning. */
+#define TAINT_USER_LEVEL	"<6>"
+#define TAINT_WARN_LEVEL	"<4>"
+/* TAINT_WARN, which a writer that found its records overwritten raises */
 #define TAINT_WARN	"512"
 #define TAINT_WARN_LINE	"KHO: previous kernel was tainted: W (0x200)"
 #define TAINT_LINE	"KHO: previous kernel was tainted: "
@@ -593,9 +596,9 @@ static void check_hop(const char *me, const char *prev_kernel, unsigned long cou
 		expect_line(BUILD_ID_LINE, ext, build_id[0] ? build_id : NULL);
 		expect_line(BOOT_ID_LINE, ext, boot);
 		if (ext && strstr(prev_kernel, ":taint"))
-			expect_line(TAINT_USER_LINE, 1, NULL);
+			expect_line(TAINT_USER_LINE, 1, TAINT_USER_LEVEL);
 		else if (ext && strstr(prev_kernel, ":run"))
-			expect_line(TAINT_WARN_LINE, 1, NULL);
+			expect_line(TAINT_WARN_LINE, 1, TAINT_WARN_LEVEL);
 		else
 			expect_line(TAINT_LINE, 0, NULL);
 		check_sysfs(prev_kernel ? prev_kernel : "", count, prev, ext);

@@ -34,7 +34,7 @@ ZERO_TS_TARGETS="aarch64"
 # leaves them, as LUO leaves its own (a debugfs matter of KHO core for every
 # client, see the cover letter); the freed pages are checked either way.
 IN_FILES_GONE=0
-# What the writer WARN()s at kexec when it finds its records overwritten.
+# What the writer logs at kexec when it finds its records overwritten.
 WRITER_DAMAGE="kexec-metadata: records overwritten while this kernel ran"
 
 mode=chain

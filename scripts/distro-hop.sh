@@ -43,8 +43,9 @@ boot_id_line() { printf 'KHO: previous kernel: boot ID %s' "$1"; }
 # Ours, a warning, after ours tainted at its kexec: the letters, the value.
 TAINT_PREFIX='KHO: previous kernel was tainted: '
 taint_line() { printf '%s%s (%#x)' "$TAINT_PREFIX" "$1" "$2"; }
-# What the tainted hop does: TAINT_USER, bit 6, letter U.
-TAINT_BIT=64 TAINT_LETTER=U
+# What the tainted hop does: TAINT_WARN, bit 9, letter W, as a WARN() would;
+# the next kernel logs a taint that a kernel raises on a fault as a warning.
+TAINT_BIT=512 TAINT_LETTER=W
 # After stock 7.3, whose record has no extension: ours has no boot ID to
 # report, and no taint or build ID; the file is absent (the ABI document:
 # "absent otherwise, e.g. after a kexec from Linux 7.3 or earlier").

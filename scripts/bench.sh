@@ -34,8 +34,13 @@ HOPS=${HOPS:-30}
 # (PCLMULQDQ, which crc32_le() uses once the kernel is up), and qemu64,
 # QEMU's default, lacks.  ERMS and FSRM are taken out because icount counts
 # every iteration of "rep movsb/stosb" as an instruction: with them, a 4 KiB
-# page clear would count 4096, instead of 512 with "rep stosq".
-BENCH_CPU=${BENCH_CPU:-max,-erms,-fsrm}
+# page clear would count 4096, instead of 512 with "rep stosq".  RDRAND and
+# RDSEED are taken out because they made every boot's random choices
+# (KASLR, hash seeds, freelist order) different, which moved the count to
+# /init by up to 1M instructions from one boot of a kernel to the next;
+# without them the guest's randomness comes from the TSC, which icount
+# makes repeatable.
+BENCH_CPU=${BENCH_CPU:-max,-erms,-fsrm,-rdrand,-rdseed}
 BENCH_COLD=${BENCH_COLD:-1}
 if ! [[ "$HOPS" =~ ^[0-9]+$ ]] || ((HOPS < 30)); then
 	die "HOPS=$HOPS: the chain needs at least 30 kexecs to give 10 hops of stock"

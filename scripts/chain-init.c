@@ -12,8 +12,8 @@
  *                       kexecs, ":run" or ":runext" for a hop that
  *                       overwrites a byte of its outgoing kexec-metadata or
  *                       kexec-metadata-ext record through /dev/mem (the
- *                       writer WARN()s at kexec, writes its copies back,
- *                       and the next kernel reports taint W)
+ *                       writer logs the overwrite at kexec, writes its
+ *                       copies back, and taints nothing)
  *   kmd.count=0,1,...   the kexec count each hop must report
  *   kmd.zero=1          ours must print the exec-from line at 0.000000
  *   kmd.infiles=kept    ours may keep the kho/in debugfs files of the
@@ -77,12 +77,8 @@
 /* TAINT_USER, as /proc/sys/kernel/tainted and the sysfs taint file show it. */
 #define TAINT_USER	"64"
 #define TAINT_USER_LINE	"KHO: previous kernel was tainted: U (0x40)"
-/* The level of each, as syslog(2) prefixes it: information, and a warning. */
+/* Its level, as syslog(2) prefixes it: information (not a fault taint). */
 #define TAINT_USER_LEVEL	"<6>"
-#define TAINT_WARN_LEVEL	"<4>"
-/* TAINT_WARN, which a writer that found its records overwritten raises */
-#define TAINT_WARN	"512"
-#define TAINT_WARN_LINE	"KHO: previous kernel was tainted: W (0x200)"
 #define TAINT_LINE	"KHO: previous kernel was tainted: "
 #define BUILD_ID_LINE	"KHO: previous kernel: build ID "
 #define BOOT_ID_LINE	"KHO: previous kernel: boot ID "
@@ -495,8 +491,7 @@ static void check_sysfs(const char *prev_kernel, unsigned long count, const char
 		return;
 	}
 	check_page_freed(EXT_NODE);
-	check_file("taint", strstr(prev_kernel, ":taint") ? TAINT_USER :
-		   strstr(prev_kernel, ":run") ? TAINT_WARN : "0");
+	check_file("taint", strstr(prev_kernel, ":taint") ? TAINT_USER : "0");
 	check_build_id();
 	check_file("boot_id", boot);
 }
@@ -597,8 +592,6 @@ static void check_hop(const char *me, const char *prev_kernel, unsigned long cou
 		expect_line(BOOT_ID_LINE, ext, boot);
 		if (ext && strstr(prev_kernel, ":taint"))
 			expect_line(TAINT_USER_LINE, 1, TAINT_USER_LEVEL);
-		else if (ext && strstr(prev_kernel, ":run"))
-			expect_line(TAINT_WARN_LINE, 1, TAINT_WARN_LEVEL);
 		else
 			expect_line(TAINT_LINE, 0, NULL);
 		check_sysfs(prev_kernel ? prev_kernel : "", count, prev, ext);

@@ -184,6 +184,10 @@ else
 	if [[ $id == *-* ]]; then
 		journalctl --no-pager -b "$id" -n 1 -o cat >"$dir/journalctl-b-dashed.txt" 2>&1
 		fact "note: journalctl -b $id (the sysfs form, dashes kept) exits $? and says: $(head -n 1 "$dir/journalctl-b-dashed.txt")"
+		# The same ID as the option's own argument, which -b takes only
+		# when attached ("-b ID" takes ID as -b's only if it parses).
+		journalctl --no-pager --boot="$id" -n 1 -o cat >"$dir/journalctl-boot-dashed.txt" 2>&1
+		fact "note: journalctl --boot=$id exits $? and says: $(head -n 1 "$dir/journalctl-boot-dashed.txt")"
 		id=${id//-/}
 	fi
 	if [ -n "$id" ]; then

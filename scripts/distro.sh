@@ -77,7 +77,7 @@ last=$((${#plan[@]} - 1))
 info "Debian guest ($accel): ${plan[*]}, $last kexecs through systemctl kexec (about $((25 * ${#plan[@]})) s); serial log: $serial"
 start=$SECONDS
 rc=0
-timeout "$timeout" qemu-system-x86_64 -accel "$accel" -m 1G -smp 2 -nographic -nodefaults \
+timeout "$timeout" qemu-system-x86_64 -accel "$accel" -m 1G -smp "${DISTRO_SMP:-1}" -nographic -nodefaults \
 	-serial "file:$serial" -no-reboot \
 	-drive "file=$work/root.img,format=raw,if=virtio" \
 	-drive "file=$work/kernels.img,format=raw,if=virtio,readonly=on" \

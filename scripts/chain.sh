@@ -30,10 +30,11 @@ CROSS_COMPILE="${CROSS_COMPILE:-""}"
 # (EARLY_MARKER in chain-init.c).
 ZERO_TS_TARGETS="aarch64"
 # Whether ours removes the kho/in debugfs files of the records whose pages
-# it gave back: 1 checks that they are gone, 0 leaves them unchecked.  v3
-# leaves them, as LUO leaves its own (a debugfs matter of KHO core for every
-# client, see the cover letter); the freed pages are checked either way.
-IN_FILES_GONE=0
+# it gave back: 1 checks that they are gone, 0 leaves them unchecked.  KHO
+# core removes the file of every subtree given back with kho_restore_free()
+# since patch 8 of v3 ("kho: do not show given-back memory in kho/in
+# debugfs"); the freed pages are checked either way.
+IN_FILES_GONE=1
 # What the writer logs at kexec when it finds its records overwritten.
 WRITER_DAMAGE="kexec-metadata: records overwritten while this kernel ran"
 

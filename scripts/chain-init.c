@@ -496,10 +496,39 @@ static void check_sysfs(const char *prev_kernel, unsigned long count, const char
 	check_file("boot_id", boot);
 }
 
+/* zlib's crc32(): @crc of the bytes before @p (0 for none), then @len more */
+static unsigned long crc32_zlib(unsigned long crc, const unsigned char *p, size_t len)
+{
+	int k;
+
+	crc = ~crc & 0xffffffffUL;
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320UL : crc >> 1;
+	}
+	return ~crc & 0xffffffffUL;
+}
+
+/*
+ * The CRC-32 that the ext record at @ext must carry: over the version 1
+ * record @v1 and the ext record, its crc32 field counted as zero.
+ */
+static unsigned long ext_crc(const unsigned char *v1, const unsigned char *ext)
+{
+	static const unsigned char zero[4];
+	unsigned long crc;
+
+	crc = crc32_zlib(0, v1, V1_SIZE);
+	crc = crc32_zlib(crc, ext, EXT_CRC);
+	crc = crc32_zlib(crc, zero, sizeof(zero));
+	return crc32_zlib(crc, ext + EXT_CRC + 4, EXT_SIZE - EXT_CRC - 4);
+}
+
 /* The records this kernel leaves for the next one, as debugfs shows them. */
 static void check_outgoing(unsigned long next_count, int ours)
 {
-	unsigned char blob[PAGE];
+	unsigned char blob[PAGE], v1[V1_SIZE];
 	unsigned long version, count;
 	char want[32], got[2 * BUILD_ID_SIZE + 1];
 	ssize_t len;
@@ -524,6 +553,7 @@ static void check_outgoing(unsigned long next_count, int ours)
 		fail("outgoing blob carries another count than %s%s", want, "");
 	else
 		pass("outgoing v1 record for count", want);
+	memcpy(v1, blob, V1_SIZE);
 
 	len = read_file(OUT_EXT_BLOB, (char *)blob, sizeof(blob));
 	if (!ours) {
@@ -538,12 +568,13 @@ static void check_outgoing(unsigned long next_count, int ours)
 	hex(got, blob + EXT_BUILD_ID, BUILD_ID_SIZE);
 	if (le32(blob) != EXT_VERSION)
 		fail("outgoing ext record has version %s%s", "!= 4", "");
-	else if (le32(blob + EXT_CRC))
-		fail("outgoing ext record is sealed before kexec%s%s", "", "");
+	/* Sealed when registered, and sealed again at kexec */
+	else if (le32(blob + EXT_CRC) != ext_crc(v1, blob))
+		fail("outgoing ext record is not sealed as registered%s%s", "", "");
 	else if (!strcmp(got, NO_BUILD_ID) || (build_id[0] && strcmp(got, build_id)))
 		fail("outgoing ext record has build ID %s, not %s", got, build_id);
 	else
-		pass("outgoing ext record, version 4, build ID", got);
+		pass("outgoing ext record, version 4, sealed, build ID", got);
 }
 
 static void check_hop(const char *me, const char *prev_kernel, unsigned long count,

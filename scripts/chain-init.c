@@ -16,8 +16,6 @@
  *                       copies back, and taints nothing)
  *   kmd.count=0,1,...   the kexec count each hop must report
  *   kmd.zero=1          ours must print the exec-from line at 0.000000
- *   kmd.infiles=kept    ours may keep the kho/in debugfs files of the
- *                       records whose pages it gave back (not checked)
  *   kmd.prev=RELEASE    uname -r of the kernel that kexec'ed this one
  *   kmd.boot=UUID       that kernel's /proc/sys/kernel/random/boot_id
  *
@@ -475,10 +473,11 @@ static void check_sysfs(const char *prev_kernel, unsigned long count, const char
 		return;
 	}
 	check_file("release", prev);
-	/* The accepted records' pages went back, and their debugfs files. */
-	if (strstr(cmdline, "kmd.infiles=kept"))
-		pass("kho/in files of the records not checked:", "kmd.infiles=kept");
-	else if (!access(IN_BLOB, F_OK))
+	/*
+	 * The accepted records' pages went back, and KHO removed their debugfs
+	 * files (series patch 8).
+	 */
+	if (!access(IN_BLOB, F_OK))
 		fail("%s still exists%s", IN_BLOB, "");
 	else if (!access(IN_EXT_BLOB, F_OK))
 		fail("%s still exists%s", IN_EXT_BLOB, "");

@@ -29,12 +29,6 @@ CROSS_COMPILE="${CROSS_COMPILE:-""}"
 # entries" line that start_kernel() prints before any initcall
 # (EARLY_MARKER in chain-init.c).
 ZERO_TS_TARGETS="aarch64"
-# Whether ours removes the kho/in debugfs files of the records whose pages
-# it gave back: 1 checks that they are gone, 0 leaves them unchecked.  KHO
-# core removes the file of every subtree given back with kho_restore_free()
-# since patch 8 of v3 ("kho: do not show given-back memory in kho/in
-# debugfs"); the freed pages are checked either way.
-IN_FILES_GONE=1
 # What the writer logs at kexec when it finds its records overwritten.
 WRITER_DAMAGE="kexec-metadata: records overwritten while this kernel ran"
 
@@ -268,7 +262,6 @@ main() {
 	local qemu_args=(-accel kvm -accel hvf -accel tcg)
 	cmdline="$cmdline kmd.hop=0 kmd.plan=$plan kmd.count=$counts"
 	[[ " $ZERO_TS_TARGETS " != *" $target "* ]] || cmdline="$cmdline kmd.zero=1"
-	[ "$IN_FILES_GONE" = 1 ] || cmdline="$cmdline kmd.infiles=kept"
 	[ -z "$accel" ] || qemu_args=(-accel "$accel")
 	[ -z "$firmware" ] || qemu_args+=(-bios "$firmware")
 

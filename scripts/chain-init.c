@@ -85,7 +85,7 @@
 /* Version 4: u32 version; u32 pad; u64 taint; u8 build_id[20]; u32 crc32; u8 boot_id[16] */
 #define EXT_SIZE	56
 #define EXT_VERSION	4
-#define EXT_CRC		36
+#define EXT_CRC		52
 #define EXT_BUILD_ID	16
 #define BUILD_ID_SIZE	20
 #define NO_BUILD_ID	"0000000000000000000000000000000000000000"

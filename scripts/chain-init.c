@@ -12,8 +12,8 @@
  *                       kexecs, ":run" or ":runext" for a hop that
  *                       overwrites a byte of its outgoing kexec-metadata or
  *                       kexec-metadata-ext record through /dev/mem (the
- *                       writer logs the overwrite at kexec, writes its
- *                       copies back, and taints nothing)
+ *                       writer logs the overwrite at kexec, writes the
+ *                       records again, and taints nothing)
  *   kmd.count=0,1,...   the kexec count each hop must report
  *   kmd.zero=1          ours must print the exec-from line at 0.000000
  *   kmd.prev=RELEASE    uname -r of the kernel that kexec'ed this one
@@ -715,7 +715,7 @@ static int ram_ranges(unsigned long long (*ram)[2], int max, unsigned long long 
  * only on a cold boot, and with the size it had before any subtree was
  * added.  Otherwise the record is found by its contents, at the start of a
  * page (KHO gives every record pages of its own) of System RAM outside the
- * kernel image, whose data holds the copies the kernel compares with.
+ * kernel image.
  */
 static int damage(const char *node, const char *blob, size_t off)
 {

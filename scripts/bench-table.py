@@ -126,7 +126,7 @@ def main():
          how="its `sysfs_create_group()` in `init_kexec_sysctl()` (subsys_initcall): a directory and 6 files")
     ours("2c. `/sys/kernel/kexec/previous/`, record from stock", "sysfs", frm="stock",
          how="same: 3 files")
-    ours("3. kexec path (reboot notifier)", "kexec", how="`kmd_reboot()`, at kexec: compare with the copies, boot ID, CRC")
+    ours("3. kexec path (reboot notifier)", "kexec", how="`kmd_reboot()`, at kexec: check the seal, boot ID, CRC")
     ours("**4. sum of 1, 2, 2c and 3, per boot**", "sum", goal="≤ 53,859 (v2)", how="same boot")
     row(f"4. {a.stock}'s version of the feature, per boot", cell(vals(ic, "stock", "stock_md"))[0],
         cell(vals(pl, "stock", "stock_md"))[0], "",
